@@ -1,0 +1,204 @@
+"""Database access: engine, schema migrations, bulk writes, batches and settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from platformdirs import user_data_dir
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text, update
+from sqlalchemy.orm import Session
+
+from dashboard.models import FACT_TABLES, Batch, ReasonCode, Setting
+
+DEFAULT_CURRENCY = "EUR"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def default_db_url() -> str:
+    """``ENCAISSE_DB_URL``, else an SQLite file in the per-user data folder."""
+    url = os.environ.get("ENCAISSE_DB_URL")
+    if url:
+        return normalize_url(url)
+    folder = Path(user_data_dir("encaisse", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'encaisse.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    url = normalize_url(url) if url else default_db_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+            # Let SQLAlchemy, not the driver, open transactions, so DDL is transactional too.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str | None = None) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple]
+) -> None:
+    """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite."""
+    rows = list(rows) if not isinstance(rows, list) else rows
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.connection.driver_connection.executemany(
+        f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows
+    )
+
+
+# --- batches -------------------------------------------------------------------------------
+
+def list_batches(engine: Engine) -> list[dict]:
+    with Session(engine) as session:
+        rows = session.scalars(select(Batch).order_by(Batch.id.desc())).all()
+        return [batch_dict(b) for b in rows]
+
+
+def batch_dict(b: Batch) -> dict:
+    """A batch as the command line and the Data page show it."""
+    return {
+        "id": b.id,
+        "kind": b.kind,
+        "file": b.file_name,
+        "sha256": b.sha256,
+        "rows": b.rows_read,
+        "added": b.rows_added,
+        "replaced": b.rows_replaced,
+        "unchanged": b.rows_unchanged,
+        "customers_created": b.customers_created,
+        "imported_by": b.imported_by,
+        "imported_at": b.imported_at.isoformat() if b.imported_at else None,
+    }
+
+
+def delete_batch(engine: Engine, batch_id: int) -> dict[str, int]:
+    """Undo a batch: remove the rows it wrote and bring back the versions it replaced.
+
+    Where a later batch has since replaced a row of this one, the version this batch replaced
+    takes its place in that later batch's history, so undoing the later batch stays exact.
+    Returns the number of rows removed per table. Raises ``KeyError`` for an unknown batch.
+    """
+    removed: dict[str, int] = {}
+    with engine.begin() as conn:
+        if conn.execute(select(Batch.id).where(Batch.id == batch_id)).first() is None:
+            raise KeyError(batch_id)
+        for name, model in reversed(FACT_TABLES.items()):
+            t = model.__table__
+            mine = t.alias("mine")
+            successor = (
+                select(mine.c.replaced_by)
+                .where(mine.c.key == t.c.key, mine.c.batch_id == batch_id)
+                .scalar_subquery()
+            )
+            conn.execute(update(t).where(t.c.replaced_by == batch_id).values(replaced_by=successor))
+            live = conn.execute(
+                select(func.count()).where(t.c.batch_id == batch_id, t.c.replaced_by.is_(None))
+            ).scalar_one()
+            conn.execute(t.delete().where(t.c.batch_id == batch_id))
+            removed[name] = live
+        conn.execute(Batch.__table__.delete().where(Batch.id == batch_id))
+    return removed
+
+
+# --- settings and taxonomy -----------------------------------------------------------------
+
+def get_setting(engine: Engine, key: str, default: str | None = None) -> str | None:
+    with engine.connect() as conn:
+        value = conn.execute(select(Setting.value).where(Setting.key == key)).scalar()
+    return default if value is None else value
+
+
+def set_setting(engine: Engine, key: str, value: str, user: str = "system") -> None:
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        t = Setting.__table__
+        exists = conn.execute(select(t.c.key).where(t.c.key == key)).first()
+        values = {"value": value, "updated_by": user, "updated_at": now}
+        if exists:
+            conn.execute(update(t).where(t.c.key == key).values(**values))
+        else:
+            conn.execute(t.insert().values(key=key, **values))
+
+
+def reporting_currency(engine: Engine) -> str:
+    return (get_setting(engine, "currency") or os.environ.get("ENCAISSE_CURRENCY")
+            or DEFAULT_CURRENCY).upper()
+
+
+def taxonomy(conn_or_engine: Engine | Connection) -> list[dict]:
+    """The reason codes with their labels and current owners, in the taxonomy's order."""
+    t = ReasonCode.__table__
+    stmt = select(t.c.code, t.c.label_en, t.c.label_fr, t.c.owner).order_by(t.c.position, t.c.code)
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+    return [dict(r) for r in conn_or_engine.execute(stmt).mappings()]
+
+
+def set_reason_owner(engine: Engine, code: str, owner: str) -> None:
+    with engine.begin() as conn:
+        res = conn.execute(update(ReasonCode).where(ReasonCode.code == code).values(owner=owner))
+        if res.rowcount == 0:
+            raise KeyError(code)
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM invoices LIMIT 1")).first() is None

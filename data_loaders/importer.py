@@ -1,0 +1,564 @@
+"""The import pipeline: match headers, parse and check every row, stage, merge as one batch.
+
+A file is read twice in chunks: once to learn each column's conventions (decimal mark, day/month
+order) from all its values, once to parse, check and stage the rows in temporary tables. Checks
+that need the database (duplicate keys, unknown invoices) run on the staged rows. Only when no
+problem was found are the rows merged into the live tables, in the same transaction: a refused
+file writes nothing, and memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from dashboard.models import FACT_TABLES, Batch, Customer
+from dashboard.store import bulk_insert, reporting_currency, taxonomy
+from data_loaders.columns import (
+    KINDS,
+    LABELS,
+    OWNER_ALIASES,
+    SCORE_RANGES,
+    STATUS,
+    SURVEY_TYPES,
+    Kind,
+    lookup,
+    normalize_header,
+    normalize_value,
+)
+from data_loaders.parse import (
+    DateEvidence,
+    DecimalEvidence,
+    parse_bool,
+    parse_code,
+    parse_dates,
+    parse_id,
+    parse_int,
+    parse_label,
+    parse_money,
+    parse_month,
+    parse_score,
+)
+from data_loaders.read import FileUnreadable, Source, open_source
+from data_loaders.report import ImportRefused, ImportReport, Problem
+
+Progress = Callable[[str, int], None]
+BOOKKEEPING = {"id", "key", "row_hash", "batch_id", "replaced_by"}
+UNASSIGNED = "Unassigned"
+# Which tables each kind writes, in merge order.
+TARGETS = {
+    "customers": ["customers"], "invoices": ["invoices"], "ledger": ["invoices", "payments"],
+    "payments": ["payments"], "actions": ["actions"], "reasons": ["reasons"],
+    "surveys": ["surveys"], "costs": ["costs"],
+}
+
+
+def value_columns(table: str) -> list[str]:
+    return [c.name for c in FACT_TABLES[table].__table__.columns if c.name not in BOOKKEEPING]
+
+
+def default_date_order() -> str:
+    """Order for columns whose dates never show it (all days <= 12): ENCAISSE_DATE_ORDER."""
+    return "MDY" if os.environ.get("ENCAISSE_DATE_ORDER", "DMY").upper() == "MDY" else "DMY"
+
+
+# --- header matching -----------------------------------------------------------------------
+
+def match_headers(kind: Kind, headers: list[str], mapping: dict[str, str] | None,
+                  report: ImportReport) -> dict[str, str]:
+    """File header -> canonical column; records ignored columns and missing required ones."""
+    forms = {form: col.name for col in kind.columns for form in col.header_forms()}
+    names = {c.name for c in kind.columns}
+    explicit = {normalize_header(k): v.strip() for k, v in (mapping or {}).items()}
+    matched: dict[str, str] = {}
+    for position, header in enumerate(headers):
+        if not header:
+            continue
+        key = normalize_header(header)
+        target = explicit.get(key) or forms.get(key)
+        if key in explicit and target not in names:
+            report.add(Problem(1, header, target, f"--map names an unknown {kind.name} column",
+                               "use one of: " + ", ".join(sorted(names))))
+            continue
+        if target is None:
+            report.ignored_columns.append(header)
+        elif target in matched.values():
+            first = next(h for h, c in matched.items() if c == target)
+            report.add(Problem(1, header, None,
+                               f"this column and '{first}' both mean {target}",
+                               f"remove one of them, or map one elsewhere with --map "
+                               f"'{header}=<column>'"))
+        else:
+            matched[headers[position]] = target
+    for missing in set(explicit.values()) - set(matched.values()) - {None}:
+        if missing in names:
+            src = [k for k, v in (mapping or {}).items() if v.strip() == missing]
+            report.add(Problem(1, src[0] if src else None, None,
+                               "--map names a header that is not in the file",
+                               "check the header's spelling (first row of the file)"))
+    for col in kind.columns:
+        if col.required and col.name not in matched.values():
+            accepted = ", ".join(sorted({col.name, *col.synonyms[:6]}))
+            report.add(Problem(1, col.name, None, "required column is missing",
+                               f"add a column named one of: {accepted}; or name the "
+                               f"column that holds it with --map 'Header={col.name}'"))
+    report.columns = dict(matched)
+    return matched
+
+
+# --- parsing one chunk ---------------------------------------------------------------------
+
+@dataclass
+class Context:
+    """What the first pass learnt about the file, and the lookups the parsers need."""
+
+    kind: Kind
+    headers: dict[str, str]  # canonical -> file header
+    decimal: dict[str, str] = field(default_factory=dict)
+    date_order: dict[str, str] = field(default_factory=dict)
+    currency: str = "EUR"
+    reasons: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+
+
+def infer(source: Source, ctx: Context, progress: Progress | None) -> None:
+    """First pass over the money and date columns only."""
+    kind = ctx.kind
+    money = [c.name for c in kind.columns if c.type.startswith("money") and c.name in ctx.headers]
+    dates = [c.name for c in kind.columns if c.type in ("date", "month") and c.name in ctx.headers]
+    dec = {c: DecimalEvidence() for c in money}
+    ev = {c: DateEvidence() for c in dates}
+    wanted = [ctx.headers[c] for c in money + dates]
+    if wanted:
+        for _, chunk in source.chunks(usecols=wanted):
+            for c in money:
+                dec[c].add(chunk[ctx.headers[c]])
+            for c in dates:
+                ev[c].add(chunk[ctx.headers[c]])
+            if progress:
+                progress("scanning", int(chunk.index[-1]) if len(chunk) else 0)
+    ctx.decimal = {c: dec[c].mark(source.separator) for c in money}
+    decided = {e.order() for e in ev.values()} - {None}
+    fallback = decided.pop() if len(decided) == 1 else default_date_order()
+    ctx.date_order = {c: ev[c].order() or fallback for c in dates}
+
+
+def add_problems(report: ImportReport, mask: pd.Series, raw: pd.Series, header: str,
+                 message: str, fix: str) -> None:
+    for row in mask[mask].index[: 600]:
+        report.add(Problem(int(row), header, str(raw.at[row]), message, fix))
+    extra = int(mask.sum()) - min(int(mask.sum()), 600)
+    report.problem_count += extra
+
+
+def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Parse and check one chunk; returns canonical typed columns, problems go to ``report``."""
+    out = pd.DataFrame(index=raw.index)
+    for col in ctx.kind.columns:
+        header = ctx.headers.get(col.name)
+        if header is None:
+            if col.default is None and col.type not in ("bool", "currency"):
+                out[col.name] = None
+                continue
+            # absent: parse the default (bool -> no, currency -> the reporting currency)
+            s = pd.Series(col.default or "", index=raw.index, dtype=object)
+        else:
+            s = raw[header]
+        if col.default is not None:
+            s = s.where(s != "", col.default)
+        shown = header or col.name
+        if col.required:
+            add_problems(report, s == "", s, shown, "required value is empty",
+                         f"fill in {col.name} on this row, or remove the row")
+        t = col.type
+        if t == "id":
+            out[col.name] = parse_id(s)
+        elif t == "text":
+            out[col.name] = s.astype(object).where(s != "", None)
+        elif t.startswith("money"):
+            cents, bad = parse_money(s, ctx.decimal.get(col.name, "."))
+            add_problems(report, bad, s, shown, "not an amount",
+                         "write a number such as 1234.56 or 1 234,56 (no text, one amount)")
+            limit = (cents <= 0) if t == "money" else (cents < 0)
+            limit = limit.fillna(False) & ~bad
+            add_problems(report, limit, s, shown,
+                         "amount must be greater than 0" if t == "money"
+                         else "amount must not be negative",
+                         "credit notes and refunds are not imported: remove the row or "
+                         "correct the sign")
+            out[col.name] = cents
+        elif t == "date":
+            values, bad = parse_dates(s, ctx.date_order.get(col.name, default_date_order()))
+            order = ctx.date_order.get(col.name, "DMY")
+            shape = "DD/MM/YYYY" if order == "DMY" else "MM/DD/YYYY"
+            add_problems(report, bad, s, shown, "not a valid date",
+                         f"write the date as YYYY-MM-DD or {shape} (this column is read "
+                         f"{shape})")
+            out[col.name] = values
+        elif t == "month":
+            values, bad = parse_month(s, ctx.date_order.get(col.name, default_date_order()))
+            add_problems(report, bad, s, shown, "not a month", "write the month as YYYY-MM")
+            out[col.name] = values
+        elif t == "bool":
+            values, bad = parse_bool(s)
+            add_problems(report, bad, s, shown, "not a yes/no value",
+                         "write yes or no (oui/non, 1/0, true/false)")
+            out[col.name] = values
+        elif t == "int":
+            values, bad = parse_int(s)
+            add_problems(report, bad, s, shown, "not a whole number of days",
+                         "write a number of days such as 30")
+            out[col.name] = values
+        elif t == "score":
+            values, bad = parse_score(s)
+            add_problems(report, bad, s, shown, "not a whole-number score",
+                         "write the score as a whole number")
+            out[col.name] = values
+        elif t == "status":
+            values, bad = parse_code(s, lookup(STATUS))
+            add_problems(report, bad, s, shown, "unknown payment status",
+                         "use completed, failed, incomplete or input_error (or leave empty "
+                         "for completed)")
+            out[col.name] = values
+        elif t == "survey_type":
+            values, bad = parse_code(s, lookup(SURVEY_TYPES))
+            add_problems(report, bad, s, shown, "unknown survey type",
+                         "use csat, nps or ces")
+            out[col.name] = values
+        elif t == "code":
+            values, bad = parse_code(s, ctx.reasons)
+            add_problems(report, bad, s, shown, "unknown late-payment reason",
+                         "use a code or label of the taxonomy: "
+                         + ", ".join(sorted(set(ctx.reasons.values()))))
+            out[col.name] = values
+        elif t == "owner":
+            out[col.name] = parse_label(s, ctx.owners)
+        elif t == "currency":
+            cur = s.str.upper().str.replace("€", "EUR", regex=False)
+            other = (cur != "") & (cur != ctx.currency)
+            add_problems(report, other, s, shown,
+                         f"amount in another currency than {ctx.currency}",
+                         f"convert this row to {ctx.currency}: exchange rates are not "
+                         "supported yet")
+            out[col.name] = ctx.currency
+        elif t.startswith("label:"):
+            out[col.name] = parse_label(s, lookup(LABELS[t.split(":", 1)[1]]))
+    return out
+
+
+def check_rows(kind: str, df: pd.DataFrame, ctx: Context, report: ImportReport) -> None:
+    """Rules across columns of one row."""
+    h = ctx.headers
+    if kind == "surveys":
+        for stype, (lo, hi) in SCORE_RANGES.items():
+            bad = (df["survey_type"] == stype) & df["score"].notna() & ~df["score"].between(lo, hi)
+            add_problems(report, bad.fillna(False), df["score"].astype(str), h["score"],
+                         f"{stype} score out of range",
+                         f"a {stype} score is a whole number from {lo} to {hi}")
+    if kind == "ledger" and "paid_amount" in h:
+        orphan = df["paid_amount"].notna() & df["paid_date"].isna()
+        add_problems(report, orphan, df["paid_amount"].astype(str), h["paid_amount"],
+                     "a paid amount without a paid date",
+                     "fill in the paid date, or empty the paid amount")
+    if "due_date" in df and "issue_date" in df:
+        early = (df["due_date"] < df["issue_date"]).fillna(False)
+        if early.any():
+            report.notes.append(f"Note: {int(early.sum())} row(s) have a due date before the "
+                                f"issue date (first at row {int(early[early].index[0])}).")
+
+
+# --- shaping into table rows ---------------------------------------------------------------
+
+def row_hash(frame: pd.DataFrame) -> pd.Series:
+    """A stable 64-bit hash of the values (same values, same hash, on every run)."""
+    text = frame.astype(object).where(frame.notna(), "\x00").astype(str)
+    return pd.util.hash_pandas_object(text, index=False).astype("int64")
+
+
+def content_key(frame: pd.DataFrame) -> pd.Series:
+    return "h:" + row_hash(frame).map(lambda v: format(v & 0xFFFFFFFFFFFFFFFF, "016x"))
+
+
+def with_keys(table: str, frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    cols = value_columns(table)
+    frame = frame.reindex(columns=cols)
+    frame.insert(0, "row_hash", row_hash(frame))
+    frame.insert(0, "key", key.values)
+    return frame
+
+
+def shape(kind: str, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Canonical columns of a file kind -> rows of each table it writes."""
+    df = df.rename(columns={"amount": "amount_cents", "cost": "cost_cents",
+                            "promised_amount": "promised_amount_cents"})
+    if kind == "customers":
+        df["segment"] = df["segment"].fillna(UNASSIGNED)
+        return {"customers": with_keys("customers", df, df["customer_id"])}
+    if kind in ("invoices", "ledger"):
+        out = {"invoices": with_keys("invoices", df, df["invoice_id"])}
+        if kind == "ledger":
+            paid = df[df["paid_date"].notna()].copy()
+            amount = paid["paid_amount"].astype("Int64")
+            paid["amount_cents"] = amount.where(amount.notna(), paid["amount_cents"])
+            paid = paid[paid["amount_cents"] > 0]
+            paid["payment_date"], paid["status"] = paid["paid_date"], "completed"
+            paid["payment_id"], paid["method"] = None, None
+            out["payments"] = with_keys("payments", paid, "ledger:" + paid["invoice_id"])
+        return out
+    if kind == "payments":
+        values = df.reindex(columns=value_columns("payments"))
+        key = df["payment_id"].where(df["payment_id"].notna(), content_key(values))
+        return {"payments": with_keys("payments", df, key)}
+    if kind == "actions":
+        values = df.reindex(columns=value_columns("actions"))
+        key = df["action_id"].where(df["action_id"].notna(), content_key(values))
+        return {"actions": with_keys("actions", df, key)}
+    if kind == "reasons":
+        return {"reasons": with_keys("reasons", df, df["invoice_id"] + "|" + df["reason"])}
+    if kind == "surveys":
+        values = df.reindex(columns=value_columns("surveys"))
+        key = df["response_id"].where(df["response_id"].notna(), content_key(values))
+        return {"surveys": with_keys("surveys", df, key)}
+    if kind == "costs":
+        key = (df["month"] + "|" + df["category"] + "|" + df["channel"].fillna("")
+               + "|" + df["segment"].fillna(""))
+        return {"costs": with_keys("costs", df, key)}
+    raise ValueError(kind)
+
+
+def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
+    """Rows for the database driver: None for missing values, the index (file row) first."""
+    obj = frame.astype(object)
+    return list(obj.where(frame.notna(), None).itertuples(index=index, name=None))
+
+
+# --- staging and merging -------------------------------------------------------------------
+
+def stage_table(table: str, meta: MetaData) -> Table:
+    source = FACT_TABLES[table].__table__
+    cols = [Column("src_row", Integer), Column("key", String(300), index=True),
+            Column("row_hash", BigInteger)]
+    cols += [Column(c.name, c.type) for c in source.columns if c.name not in BOOKKEEPING]
+    return Table(f"stage_{table}", meta, *cols, prefixes=["TEMPORARY"])
+
+
+def check_staged(conn: Connection, kind: Kind, stages: dict[str, Table], ctx: Context,
+                 report: ImportReport) -> None:
+    """Checks over the whole file: one key with two versions, references to unknown invoices."""
+    main = stages[TARGETS[kind.name][0]]
+    clash = (select(main.c.key).group_by(main.c.key)
+             .having(func.count(main.c.row_hash.distinct()) > 1).limit(200).subquery())
+    rows = conn.execute(select(main.c.src_row, main.c.key).where(main.c.key.in_(select(clash)))
+                        .order_by(main.c.key, main.c.src_row)).all()
+    id_col = kind.id_column or ("reason" if kind.name == "reasons" else None)
+    header = ctx.headers.get(id_col or "", id_col or "key")
+    first: dict[str, int] = {}
+    for src_row, key in rows:
+        if key in first:
+            report.add(Problem(src_row, header, key,
+                               f"same key as row {first[key]} with different values",
+                               "keep one row per key, or make the duplicate rows identical"))
+        else:
+            first[key] = src_row
+    if kind.name in ("payments", "reasons", "actions"):
+        inv = FACT_TABLES["invoices"].__table__
+        known = exists().where(inv.c.key == main.c.invoice_id, inv.c.replaced_by.is_(None))
+        unknown = (select(main.c.src_row, main.c.invoice_id)
+                   .where(main.c.invoice_id.is_not(None), ~known).order_by(main.c.src_row))
+        for src_row, invoice in conn.execute(unknown.limit(600)):
+            report.add(Problem(src_row, ctx.headers.get("invoice_id", "invoice_id"), invoice,
+                               "unknown invoice", "import the invoice (invoices or ledger file) "
+                               "first, or correct the invoice number"))
+
+
+def merge(conn: Connection, table: str, stage: Table, batch_id: int) -> tuple[int, int, int]:
+    """Supersede changed rows, insert new versions; returns (added, replaced, unchanged)."""
+    t = FACT_TABLES[table].__table__
+    changed = exists().where(stage.c.key == t.c.key, stage.c.row_hash != t.c.row_hash)
+    replaced = conn.execute(update(t).where(t.c.replaced_by.is_(None), changed)
+                            .values(replaced_by=batch_id)).rowcount
+    cols = ["key", "row_hash", *value_columns(table)]
+    first = select(func.min(stage.c.src_row)).group_by(stage.c.key)
+    live = exists().where(t.c.key == stage.c.key, t.c.replaced_by.is_(None))
+    pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(
+        stage.c.src_row.in_(first), ~live)
+    inserted = conn.execute(insert(t).from_select([*cols, "batch_id"], pick)).rowcount
+    distinct = conn.execute(select(func.count(stage.c.key.distinct()))).scalar_one()
+    return inserted - replaced, replaced, distinct - inserted
+
+
+def retire_ledger_payments(conn: Connection, stages: dict[str, Table], batch_id: int) -> int:
+    """A re-stated ledger row without a settlement supersedes the payment it once had."""
+    p, si, sp = FACT_TABLES["payments"].__table__, stages["invoices"], stages["payments"]
+    restated = select(literal("ledger:") + si.c.invoice_id)
+    still_paid = select(sp.c.key)
+    return conn.execute(update(p).where(p.c.replaced_by.is_(None), p.c.key.in_(restated),
+                                        p.c.key.not_in(still_paid))
+                        .values(replaced_by=batch_id)).rowcount
+
+
+def create_customers(conn: Connection, stages: dict[str, Table], attrs: dict[str, dict],
+                     batch_id: int) -> list[str]:
+    """Customers referenced by the file but unknown: created in segment Unassigned."""
+    c = Customer.__table__
+    ids: set[str] = set()
+    for stage in stages.values():
+        if "customer_id" in stage.c:
+            known = exists().where(c.c.key == stage.c.customer_id, c.c.replaced_by.is_(None))
+            ids |= set(conn.execute(select(stage.c.customer_id).distinct().where(~known))
+                       .scalars())
+    if not ids:
+        return []
+    ordered = sorted(ids)
+    frame = pd.DataFrame([{"customer_id": i, **attrs.get(i, {})} for i in ordered])
+    frame["segment"] = frame.get("segment", pd.Series(index=frame.index, dtype=object))
+    frame["segment"] = frame["segment"].fillna(UNASSIGNED)
+    rows = with_keys("customers", frame, frame["customer_id"])
+    rows["batch_id"] = batch_id
+    bulk_insert(conn, "customers", list(rows.columns), as_tuples(rows, index=False))
+    return ordered
+
+
+# --- the entry point -----------------------------------------------------------------------
+
+def import_file(engine: Engine, kind: str, path: str | Path, *, sheet: str | None = None,
+                mapping: dict[str, str] | None = None, dry_run: bool = False,
+                user: str | None = None, name: str | None = None,
+                progress: Progress | None = None) -> ImportReport:
+    """Import one file of ``kind``; raises ``ImportRefused`` (nothing written) on any problem."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    spec = KINDS[kind]
+    report = ImportReport(kind=kind, file=name or Path(path).name, dry_run=dry_run)
+    try:
+        source = open_source(path, sheet=sheet, name=name)
+        report.sha256 = source.sha256
+        headers = [h.strip() for h in source.header()]
+    except FileUnreadable as exc:
+        report.add(exc.problem)
+        raise ImportRefused(report) from None
+    if not any(headers):
+        report.add(Problem(1, None, None, "the header row is empty",
+                           "put the column names on the first row"))
+        raise ImportRefused(report)
+    matched = match_headers(spec, headers, mapping, report)
+    if not report.ok:
+        raise ImportRefused(report)
+    ctx = Context(spec, {v: k for k, v in matched.items()}, currency=reporting_currency(engine))
+    codes = taxonomy(engine)
+    ctx.reasons = {normalize_value(v): r["code"] for r in codes
+                   for v in (r["code"], r["label_en"], r["label_fr"])}
+    ctx.owners = lookup({o: (*a, o) for o, a in OWNER_ALIASES.items()})
+    try:
+        infer(source, ctx, progress)
+        return _write(engine, source, ctx, report, user, progress)
+    except FileUnreadable as exc:
+        report.add(exc.problem)
+        raise ImportRefused(report) from None
+
+
+def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
+           user: str | None, progress: Progress | None) -> ImportReport:
+    kind = ctx.kind.name
+    tables = TARGETS[kind]
+    meta = MetaData()
+    stages = {t: stage_table(t, meta) for t in tables}
+    attrs: dict[str, dict] = {}
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            batch_id = conn.execute(insert(Batch.__table__).values(
+                kind=kind, file_name=report.file, sha256=source.sha256,
+                imported_by=user or getpass.getuser(),
+                imported_at=dt.datetime.now(dt.UTC)).returning(Batch.__table__.c.id)).scalar_one()
+            for stage in stages.values():
+                stage.create(conn)
+            for _, raw in source.chunks():
+                report.rows_read += len(raw)
+                if raw.empty:
+                    continue
+                df = convert(ctx, raw, report)
+                check_rows(kind, df, ctx, report)
+                if not report.ok:
+                    continue  # keep reading to report every problem, stage nothing more
+                if kind == "ledger":
+                    remember_customers(df, attrs)
+                for table, rows in shape(kind, df).items():
+                    bulk_insert(conn, stages[table].name, ["src_row", *rows.columns],
+                                as_tuples(rows))
+                if progress:
+                    progress("checking", report.rows_read)
+            if report.rows_read == 0:
+                report.add(Problem(None, None, None, "the file has a header but no data rows",
+                                   "export the data rows too"))
+            if report.ok:
+                check_staged(conn, ctx.kind, stages, ctx, report)
+            if not report.ok:
+                tx.rollback()
+                raise ImportRefused(report)
+            for table in tables:
+                added, replaced, unchanged = merge(conn, table, stages[table], batch_id)
+                report.added += added
+                report.replaced += replaced
+                report.unchanged += unchanged
+            if kind == "ledger":
+                report.replaced += retire_ledger_payments(conn, stages, batch_id)
+            if kind != "customers":
+                report.customers_created = create_customers(conn, stages, attrs, batch_id)
+            conn.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch_id).values(
+                rows_read=report.rows_read, rows_added=report.added,
+                rows_replaced=report.replaced, rows_unchanged=report.unchanged,
+                customers_created=len(report.customers_created)))
+            for stage in stages.values():
+                stage.drop(conn)
+            if report.dry_run:
+                tx.rollback()
+            else:
+                tx.commit()
+                report.batch_id, report.committed = batch_id, True
+            if progress:
+                progress("done", report.rows_read)
+            return report
+        except BaseException:
+            if tx.is_active:
+                tx.rollback()
+            raise
+
+
+def remember_customers(df: pd.DataFrame, attrs: dict[str, dict]) -> None:
+    """First-seen customer attributes of a ledger (name, segment, region, country, collector)."""
+    cols = [c for c in ("name", "segment", "region", "country", "collector") if c in df]
+    firsts = df.drop_duplicates("customer_id")
+    for row in firsts[["customer_id", *cols]].itertuples(index=False):
+        if row.customer_id not in attrs:
+            attrs[row.customer_id] = {c: getattr(row, c) for c in cols
+                                      if getattr(row, c) is not None}
+
+
+def import_frame_files(engine: Engine, files: dict[str, Path], user: str = "demo") -> list[int]:
+    """Import several files in the order of SPEC.md's dependencies; returns their batch ids."""
+    order = ["customers", "invoices", "ledger", "payments", "actions", "reasons", "surveys",
+             "costs"]
+    return [import_file(engine, k, files[k], user=user).batch_id for k in order if k in files]
