@@ -397,14 +397,16 @@ def merge(conn: Connection, table: str, stage: Table, batch_id: int) -> tuple[in
     """Supersede changed rows, insert new versions; returns (added, replaced, unchanged)."""
     t = FACT_TABLES[table].__table__
     changed = exists().where(stage.c.key == t.c.key, stage.c.row_hash != t.c.row_hash)
-    replaced = conn.execute(update(t).where(t.c.replaced_by.is_(None), changed)
-                            .values(replaced_by=batch_id)).rowcount
+    conn.execute(update(t).where(t.c.replaced_by.is_(None), changed).values(replaced_by=batch_id))
     cols = ["key", "row_hash", *value_columns(table)]
     first = select(func.min(stage.c.src_row)).group_by(stage.c.key)
     live = exists().where(t.c.key == stage.c.key, t.c.replaced_by.is_(None))
     pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(
         stage.c.src_row.in_(first), ~live)
-    inserted = conn.execute(insert(t).from_select([*cols, "batch_id"], pick)).rowcount
+    conn.execute(insert(t).from_select([*cols, "batch_id"], pick))
+    # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
+    replaced = count_rows(conn, t, t.c.replaced_by == batch_id)
+    inserted = count_rows(conn, t, t.c.batch_id == batch_id)
     distinct = conn.execute(select(func.count(stage.c.key.distinct()))).scalar_one()
     return inserted - replaced, replaced, distinct - inserted
 
@@ -414,9 +416,14 @@ def retire_ledger_payments(conn: Connection, stages: dict[str, Table], batch_id:
     p, si, sp = FACT_TABLES["payments"].__table__, stages["invoices"], stages["payments"]
     restated = select(literal("ledger:") + si.c.invoice_id)
     still_paid = select(sp.c.key)
-    return conn.execute(update(p).where(p.c.replaced_by.is_(None), p.c.key.in_(restated),
-                                        p.c.key.not_in(still_paid))
-                        .values(replaced_by=batch_id)).rowcount
+    retire = p.c.replaced_by.is_(None) & p.c.key.in_(restated) & p.c.key.not_in(still_paid)
+    before = count_rows(conn, p, p.c.replaced_by == batch_id)
+    conn.execute(update(p).where(retire).values(replaced_by=batch_id))
+    return count_rows(conn, p, p.c.replaced_by == batch_id) - before
+
+
+def count_rows(conn: Connection, table: Table, condition) -> int:
+    return conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one()
 
 
 def create_customers(conn: Connection, stages: dict[str, Table], attrs: dict[str, dict],

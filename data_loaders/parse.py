@@ -82,7 +82,10 @@ class DateEvidence:
     month_first: int = 0
 
     def add(self, s: pd.Series) -> None:
-        m = s[s != ""].str.extract(DATE_RX)
+        s = s[s.str.match(r"^\d{1,2}[-/.]\d{1,2}[-/.]")]
+        if s.empty:
+            return
+        m = s.str.extract(DATE_RX)
         a = pd.to_numeric(m["a"], errors="coerce")
         b = pd.to_numeric(m["b"], errors="coerce")
         self.day_first += int((a > 12).sum())
@@ -99,6 +102,11 @@ class DateEvidence:
 
 def parse_dates(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     """ISO ``YYYY-MM-DD`` strings (None where empty); ``bad`` marks unreadable cells."""
+    iso = s.str.match(r"^\d{4}-\d{2}-\d{2}$")
+    if iso.all():  # the common case, parsed natively
+        parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+        out = parsed.dt.strftime("%Y-%m-%d")
+        return out.astype(object).where(parsed.notna(), None), parsed.isna()
     m = s.str.extract(DATE_RX)
     first = pd.to_numeric(m["a"], errors="coerce")
     second = pd.to_numeric(m["b"], errors="coerce")
