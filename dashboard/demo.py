@@ -22,10 +22,10 @@ from data_loaders.importer import import_file
 
 SEGMENTS = {
     # name: share, invoices/month, mean amount, extra days late, dispute odds, base CSAT
-    "Key accounts": (0.15, 5.0, 6200, 9, 0.04, 4.6),
-    "SMB": (0.45, 1.4, 1100, 6, 0.05, 4.4),
-    "Public sector": (0.15, 1.8, 3900, 22, 0.03, 4.5),
-    "Retail": (0.25, 3.5, 650, 3, 0.14, 4.1),
+    "Key accounts": (0.15, 5.0, 6200, 9, 0.04, 4.8),
+    "SMB": (0.45, 1.4, 1100, 6, 0.05, 4.5),
+    "Public sector": (0.15, 1.8, 3900, 22, 0.03, 4.6),
+    "Retail": (0.25, 3.5, 650, 3, 0.14, 4.2),
 }
 REGIONS = {"Île-de-France": "Camille Martin", "Nord-Est": "Hugo Bernard",
            "Sud-Est": "Léa Dubois", "Ouest": "Nina Moreau"}
@@ -242,11 +242,13 @@ def build_surveys(rng, cust, inv, act, late, disputed, method, starts, end) -> p
     harsh = act[act["channel"].isin(["formal_notice", "agency"])].groupby("customer_id").size()
     reminders = act.groupby("customer_id").size()
     per = per.reindex(ids).fillna(0)
-    per["harsh"] = harsh.reindex(ids).fillna(0).to_numpy()
-    per["reminders"] = reminders.reindex(ids).fillna(0).to_numpy()
+    count = exp.groupby("customer_id").size().reindex(ids).fillna(0).clip(lower=1).to_numpy()
+    # what a customer lived, per invoice, so that large customers are not punished for size
+    per["harsh"] = harsh.reindex(ids).fillna(0).to_numpy() / count * 10
+    per["reminders"] = reminders.reindex(ids).fillna(0).to_numpy() / count
     base = cust.set_index("customer_id")["segment"].map(lambda s: SEGMENTS[s][5])
-    mood = (base - 0.02 * per["late"] - 1.6 * per["disputes"] - 0.12 * per["harsh"]
-            - 0.004 * per["reminders"])
+    mood = (base - 0.02 * per["late"] - 1.5 * per["disputes"] - 0.25 * per["harsh"]
+            - 0.25 * per["reminders"])
     rows = []
     for cid in ids:
         mu = float(mood[cid])
@@ -259,7 +261,7 @@ def build_surveys(rng, cust, inv, act, late, disputed, method, starts, end) -> p
                     p=[0.4, 0.2, 0.25, 0.15])))
             if m0.month in (3, 9) and rng.random() < 0.6:
                 day = m0 + dt.timedelta(days=int(rng.integers(0, 27)))
-                score = int(np.clip(round(rng.normal(mu * 2.2 - 0.4, 1.5)), 0, 10))
+                score = int(np.clip(round(rng.normal(mu * 2.2 - 1.0, 1.5)), 0, 10))
                 rows.append((cid, day, "nps", score, "Relationship survey"))
             if rng.random() < 0.06:
                 day = m0 + dt.timedelta(days=int(rng.integers(0, 27)))

@@ -142,16 +142,19 @@ def delete_batch(engine: Engine, batch_id: int) -> dict[str, int]:
         for name, model in reversed(FACT_TABLES.items()):
             t = model.__table__
             mine = t.alias("mine")
-            successor = (
-                select(mine.c.replaced_by)
-                .where(mine.c.key == t.c.key, mine.c.batch_id == batch_id)
-                .scalar_subquery()
-            )
-            conn.execute(update(t).where(t.c.replaced_by == batch_id).values(replaced_by=successor))
+            own = (mine.c.key == t.c.key) & (mine.c.batch_id == batch_id)
+            successor = select(mine.c.replaced_by).where(own).scalar_subquery()
+            superseded = select(mine.c.id).where(own, mine.c.replaced_by.is_not(None)).exists()
+            # 1. versions this batch replaced, whose replacement was itself replaced later:
+            #    hand them to that later batch's history.
+            conn.execute(update(t).where(t.c.replaced_by == batch_id, superseded)
+                         .values(replaced_by=successor))
             live = conn.execute(
                 select(func.count()).where(t.c.batch_id == batch_id, t.c.replaced_by.is_(None))
             ).scalar_one()
+            # 2. remove what the batch wrote, 3. then bring back what it replaced.
             conn.execute(t.delete().where(t.c.batch_id == batch_id))
+            conn.execute(update(t).where(t.c.replaced_by == batch_id).values(replaced_by=None))
             removed[name] = live
         conn.execute(Batch.__table__.delete().where(Batch.id == batch_id))
     return removed

@@ -62,11 +62,16 @@ class Source:
     def _csv_chunks(self, usecols, rows):
         header = self.header()
         idx = [header.index(c) for c in usecols] if usecols is not None else None
-        reader = pd.read_csv(
-            self.path, sep=self.separator, encoding=self.encoding, dtype=str, header=None,
-            skiprows=1, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-            chunksize=rows, usecols=idx, engine="c", quotechar='"', doublequote=True,
-        )
+        try:
+            reader = pd.read_csv(
+                self.path, sep=self.separator, encoding=self.encoding, dtype=str, header=None,
+                skiprows=1, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                chunksize=rows, usecols=idx, engine="c", quotechar='"', doublequote=True,
+            )
+        except pd.errors.EmptyDataError:
+            return  # a header and nothing else
+        except pd.errors.ParserError as exc:
+            raise FileUnreadable(csv_problem(str(exc))) from None
         start = 2
         try:
             for frame in reader:
@@ -107,7 +112,9 @@ def csv_problem(message: str) -> Problem:
     m = re.search(r"(?:line|row) (\d+)", message)
     row = int(m.group(1)) if m else None
     if "EOF inside string" in message or "quote" in message.lower():
-        return Problem(row, None, None, "a quoted value is never closed (broken quoting)",
+        # pandas counts this one from 0 (the header is row 0); a spreadsheet counts from 1
+        return Problem(None if row is None else row + 1, None, None,
+                       "a quoted value is never closed (broken quoting)",
                        'close the quote, or double each " inside a quoted value')
     if "Expected" in message and "fields" in message:
         fields = re.search(r"Expected (\d+) fields.*saw (\d+)", message)

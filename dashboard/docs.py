@@ -1,0 +1,35 @@
+"""Documentation generated from the code, so that the README cannot drift from it."""
+
+from __future__ import annotations
+
+from dashboard.metrics import METRICS
+from data_loaders.columns import KINDS
+
+
+def kpi_table() -> str:
+    """Markdown table of every KPI: name, unit, which way is good, formula (its docstring)."""
+    lines = ["| KPI | key | unit | good when | formula |", "|---|---|---|---|---|"]
+    for m in METRICS.values():
+        better = {"up": "higher", "down": "lower", "none": "—"}[m.better]
+        lines.append(f"| {m.label} | `{m.name}` | {m.unit} | {better} | {m.formula} |")
+    return "\n".join(lines)
+
+
+def kinds_table() -> str:
+    """Markdown table of every file kind and its columns (* = required)."""
+    lines = ["| kind | what it holds | columns (* = required) | some accepted headers |",
+             "|---|---|---|---|"]
+    for kind in KINDS.values():
+        cols = ", ".join(f"{c.name}{'*' if c.required else ''}" for c in kind.columns)
+        examples = []
+        for c in kind.columns[:4]:
+            examples.extend(s for s in c.synonyms[:2])
+        lines.append(f"| `{kind.name}` | {kind.description} | {cols} | "
+                     f"{', '.join(examples)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m dashboard.docs
+    print(kinds_table())
+    print()
+    print(kpi_table())
