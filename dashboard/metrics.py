@@ -243,22 +243,10 @@ class Snapshot:
     @cached_property
     def settlements(self) -> tuple[int, int]:
         """(Σ amount, Σ amount × days late) of invoices fully settled on a date in P."""
-        f, t = self.period.start, self.period.end
-        running = (select(PAY.c.invoice_id, PAY.c.payment_date,
-                          func.sum(PAY.c.amount_cents).over(
-                              partition_by=PAY.c.invoice_id, order_by=PAY.c.payment_date)
-                          .label("cumulative"))
-                   .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(t))
-                   .subquery())
-        settled = self._invoice_scope(
-            select(INV.c.invoice_id, INV.c.amount_cents, INV.c.due_date,
-                   func.min(running.c.payment_date).label("settled_on"))
-            .select_from(INV.join(running, running.c.invoice_id == INV.c.invoice_id))
-            .where(running.c.cumulative >= INV.c.amount_cents - 1)
-            .group_by(INV.c.invoice_id, INV.c.amount_cents, INV.c.due_date)).subquery()
+        settled = settled_invoices(self.period.end, self.selected)
         late = days_between(settled.c.settled_on, settled.c.due_date)
         q = (select(func.sum(settled.c.amount_cents), func.sum(settled.c.amount_cents * late))
-             .where(settled.c.settled_on.between(d(f), d(t))))
+             .where(settled.c.settled_on >= d(self.period.start)))
         amount, weighted = self.conn.execute(q).one()
         return cents(amount), cents(weighted)
 
@@ -301,23 +289,7 @@ class Snapshot:
 
     @cached_property
     def surveys(self) -> dict[str, int]:
-        f, t = self.period.start, self.period.end
-        typ, score = SUR.c.survey_type, SUR.c.score
-
-        def count(cond):
-            return func.sum(case((cond, 1), else_=0))
-
-        q = select(
-            count(typ == "csat").label("csat_n"),
-            count(and_(typ == "csat", score >= 4)).label("csat_ok"),
-            count(typ == "nps").label("nps_n"),
-            count(and_(typ == "nps", score >= 9)).label("promoters"),
-            count(and_(typ == "nps", score <= 6)).label("detractors"),
-            count(typ == "ces").label("ces_n"),
-            func.sum(case((typ == "ces", score), else_=0)).label("ces_sum"),
-        ).where(live(SUR), SUR.c.response_date.between(d(f), d(t)))
-        if self.selected is not None:
-            q = q.where(SUR.c.customer_id.in_(self.selected))
+        q = survey_counts(self.period, self.selected)
         return {k: cents(v) for k, v in self.conn.execute(q).mappings().one().items()}
 
     def _reason_records(self):
@@ -350,6 +322,48 @@ class Snapshot:
         rows = [{"owner": o, "invoices": int(n), "amount": money(s)}
                 for o, n, s in self.conn.execute(q)]
         return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["owner"]))
+
+
+def settled_invoices(t: dt.date, selected=None):
+    """Invoices whose completed payments up to T first reach their amount (within 0.01), with
+    that date as ``settled_on``, and their customer, amount and due date."""
+    running = (select(PAY.c.invoice_id, PAY.c.payment_date,
+                      func.sum(PAY.c.amount_cents).over(
+                          partition_by=PAY.c.invoice_id, order_by=PAY.c.payment_date)
+                      .label("cumulative"))
+               .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(t))
+               .subquery())
+    q = (select(INV.c.invoice_id, INV.c.customer_id, INV.c.amount_cents, INV.c.due_date,
+                func.min(running.c.payment_date).label("settled_on"))
+         .select_from(INV.join(running, running.c.invoice_id == INV.c.invoice_id))
+         .where(live(INV), running.c.cumulative >= INV.c.amount_cents - 1)
+         .group_by(INV.c.invoice_id, INV.c.customer_id, INV.c.amount_cents, INV.c.due_date))
+    if selected is not None:
+        q = q.where(INV.c.customer_id.in_(selected))
+    return q.subquery()
+
+
+def survey_counts(period: Period, selected=None, by=None):
+    """The counts CSAT, NPS and CES are computed from, for answers dated in P (per ``by``)."""
+    typ, score = SUR.c.survey_type, SUR.c.score
+
+    def count(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    cols = [
+        count(typ == "csat").label("csat_n"),
+        count(and_(typ == "csat", score >= 4)).label("csat_ok"),
+        count(typ == "nps").label("nps_n"),
+        count(and_(typ == "nps", score >= 9)).label("promoters"),
+        count(and_(typ == "nps", score <= 6)).label("detractors"),
+        count(typ == "ces").label("ces_n"),
+        func.sum(case((typ == "ces", score), else_=0)).label("ces_sum"),
+    ]
+    q = select(*([by.label("group")] if by is not None else []), *cols).where(
+        live(SUR), SUR.c.response_date.between(d(period.start), d(period.end)))
+    if selected is not None:
+        q = q.where(SUR.c.customer_id.in_(selected))
+    return q.group_by(by) if by is not None else q
 
 
 def month_start(day: dt.date, shift: int = 0) -> dt.date:

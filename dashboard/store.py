@@ -180,6 +180,14 @@ def set_setting(engine: Engine, key: str, value: str, user: str = "system") -> N
             conn.execute(t.insert().values(key=key, **values))
 
 
+def settings_with_prefix(engine: Engine, prefix: str) -> dict[str, str]:
+    """Settings whose key starts with ``prefix`` (e.g. ``target.``), prefix removed."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Setting.key, Setting.value)
+                            .where(Setting.key.startswith(prefix, autoescape=True))).all()
+    return {k[len(prefix):]: v for k, v in rows}
+
+
 def reporting_currency(engine: Engine) -> str:
     return (get_setting(engine, "currency") or os.environ.get("ENCAISSE_CURRENCY")
             or DEFAULT_CURRENCY).upper()

@@ -305,3 +305,30 @@ def lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
         for a in aliases:
             out[normalize_value(a)] = code
     return out
+
+
+# Headers of the French templates (each must match its column; a test checks it).
+FR_HEADERS = {
+    "customer_id": "Code client", "name": "Raison sociale", "segment": "Segment client",
+    "region": "Région", "country": "Pays", "industry": "Secteur d'activité",
+    "risk_class": "Classe de risque", "payment_terms_days": "Délai de paiement",
+    "collector": "Chargé de recouvrement", "preferred_channel": "Canal préféré",
+    "invoice_id": "N° facture", "issue_date": "Date facture", "due_date": "Date d'échéance",
+    "amount": "Montant TTC", "currency": "Devise", "disputed": "Litige",
+    "delivery_channel": "Mode d'envoi", "paid_date": "Date de règlement",
+    "paid_amount": "Montant réglé", "payment_id": "N° règlement",
+    "payment_date": "Date de paiement", "method": "Mode de règlement", "status": "Statut",
+    "action_id": "N° action", "action_date": "Date de relance", "channel": "Canal",
+    "outcome": "Résultat", "promised_date": "Date promise", "promised_amount": "Montant promis",
+    "cost": "Coût", "reason": "Motif de retard", "owner": "Responsable",
+    "recorded_date": "Date de saisie", "resolved_date": "Date de résolution",
+    "comment": "Commentaire", "response_id": "ID réponse", "response_date": "Date de réponse",
+    "survey_type": "Type d'enquête", "score": "Note", "touchpoint": "Point de contact",
+    "month": "Mois", "category": "Catégorie",
+}
+
+
+def template_headers(kind: str, lang: str) -> list[str]:
+    """The header row of a blank file of ``kind``, in English (canonical) or French."""
+    cols = [c.name for c in KINDS[kind].columns]
+    return cols if lang == "en" else [FR_HEADERS[c] for c in cols]

@@ -128,6 +128,22 @@ def match_headers(kind: Kind, headers: list[str], mapping: dict[str, str] | None
     return matched
 
 
+def detect_kind(headers: list[str]) -> str | None:
+    """The kind whose required columns the headers cover best (ties: fewest ignored headers)."""
+    best, best_score = None, (0, 0.0, 0)
+    for kind in KINDS.values():
+        report = ImportReport(kind.name, "")
+        matched = set(match_headers(kind, headers, None, report).values())
+        if kind.name == "ledger" and not matched & {"paid_date", "paid_amount"}:
+            continue  # without settlement columns it is an invoices file
+        required = [c.name for c in kind.columns if c.required]
+        covered = sum(c in matched for c in required)
+        score = (int(covered == len(required)), covered / len(required), len(matched))
+        if score > best_score:
+            best, best_score = kind.name, score
+    return best if best_score[0] else None
+
+
 # --- parsing one chunk ---------------------------------------------------------------------
 
 @dataclass

@@ -247,3 +247,14 @@ def read_excel_rows(path: Path, sheet: str | None) -> tuple[list[list[str]], int
                                      "put a header row and the data on the first sheet"))
     width = max(i + 1 for i, h in enumerate(rows[0]) if h) if any(rows[0]) else 0
     return [r[:width] + [""] * (width - len(r[:width])) for r in rows], skipped + 1
+
+
+def count_rows(source: Source) -> int:
+    """Data rows, for progress bars: exact for Excel, line count for CSV (no parsing)."""
+    if source.format == "xlsx":
+        return len(source._excel()) - 1
+    lines = 0
+    with open(source.path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)

@@ -1,0 +1,63 @@
+"""One customer: profile, open items, payments, reminder history by channel, reasons, surveys."""
+
+import streamlit as st
+
+from dashboard.i18n import fmt_money, fmt_value
+from ui import cache, state, widgets
+
+view = state.current()
+st.title(view.t("Customer"))
+everyone = cache.as_of_table("customer_list", view.end, view.key, "")
+ids = list(everyone["customer_id"])
+names = dict(zip(everyone["customer_id"], everyone["name"], strict=True))
+if st.session_state.get("customer") not in ids:
+    st.session_state.pop("customer", None)
+customer = st.selectbox(view.t("Choose a customer"), ids, index=None, key="customer",
+                        bind="query-params",
+                        format_func=lambda c: f"{c} — {names.get(c) or ''}")
+if customer:
+    detail = cache.customer_detail(customer, view.end)
+    profile = detail["profile"].iloc[0]
+    st.header(f"{profile['name'] or customer}")
+    st.caption(" · ".join(str(v) for v in (profile["segment"], profile["region"],
+                                           profile["collector"]) if v))
+    row = everyone.set_index("customer_id").loc[customer]
+    a, b, c = st.columns(3)
+    a.metric(view.t("Open balance"), fmt_money(row["open_eur"], view.lang, view.currency),
+             border=True)
+    b.metric(view.t("Overdue"), fmt_money(row["overdue_eur"], view.lang, view.currency),
+             border=True)
+    c.metric(view.t("Average days late"), fmt_value(row["avg_days_late"], "days",
+                                                            view.lang), border=True)
+    st.subheader(view.t("Open items"))
+    widgets.table(detail["open_items"], f"open_items_{customer}", view,
+                  {"invoice_id": "Invoice", "issue_date": "Issue date", "due_date": "Due date",
+                   "disputed": "Disputed", "amount_eur": "Amount", "open_eur": "Open",
+                   "days_past_due": "Days past due"})
+    left, right = st.columns([2, 1])
+    with left:
+        st.subheader(view.t("Reminder history"))
+        widgets.table(detail["actions"], f"reminders_{customer}", view,
+                      {"action_date": "Date", "channel": "Channel", "outcome": "Outcome",
+                       "invoice_id": "Invoice", "cost_eur": "Cost", "collector": "Collector"},
+                      height=300)
+    with right:
+        st.subheader(view.t("Channel"))
+        widgets.table(detail["channels"], f"channels_{customer}", view,
+                      {"channel": "Channel", "actions": "Actions"})
+    st.subheader(view.t("Payments"))
+    widgets.table(detail["payments"], f"payments_{customer}", view,
+                  {"payment_date": "Date", "invoice_id": "Invoice", "amount_eur": "Amount",
+                   "method": "Method", "status": "Status"}, height=300)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(view.t("Reasons"))
+        widgets.table(detail["reasons"], f"reasons_{customer}", view,
+                      {"invoice_id": "Invoice", "reason": "Reason", "owner": "Owner",
+                       "recorded_date": "Recorded", "resolved_date": "Resolved",
+                       "comment": "Comment"})
+    with right:
+        st.subheader(view.t("Survey answers"))
+        widgets.table(detail["surveys"], f"surveys_{customer}", view,
+                      {"response_date": "Date", "survey_type": "Type", "score": "Score",
+                       "touchpoint": "Touchpoint", "comment": "Comment"})

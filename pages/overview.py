@@ -1,0 +1,66 @@
+"""Overview: the leadership page. KPI cards with trend and target, monthly trends, aging."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts
+from dashboard.i18n import fmt_date, fmt_value
+from dashboard.metrics import AGING_BUCKETS, METRICS
+from ui import cache, state, widgets
+
+view = state.current()
+st.title(view.t("Overview"))
+now = cache.kpis(view.start, view.end, view.key)
+prev_p = view.period.previous()
+before = cache.kpis(prev_p.start, prev_p.end, view.key)
+targets = cache.settings("target.")
+view = state.View(view.lang, view.period, view.filters, now["currency"])
+
+cards = ["receivables", "overdue_pct", "dso", "cei", "recovery_rate", "cost_to_collect",
+         "csat", "nps"]
+for row in (cards[:4], cards[4:]):
+    for col, name in zip(st.columns(4), row, strict=True):
+        with col:
+            note = None
+            if name == "dso":
+                note = view.t("best possible {a}, ADD {b}",
+                              a=fmt_value(now["best_possible_dso"], "days", view.lang),
+                              b=fmt_value(now["add"], "days", view.lang))
+            widgets.kpi_card(name, now, before, view, targets.get(name), note)
+
+st.subheader(view.t("Monthly trends"))
+trend_names = ("dso", "best_possible_dso", "recovery_rate", "cei", "csat", "nps",
+               "cost_to_collect", "overdue_pct")
+months = cache.monthly(view.end, 12, view.key, trend_names)
+months["month"] = pd.to_datetime(months["month"])
+
+
+def labels(*names: str) -> dict[str, str]:
+    return {n: view.t(METRICS[n].label) for n in names}
+
+
+left, right = st.columns(2)
+with left:
+    dso_target = float(targets["dso"]) if "dso" in targets else None
+    widgets.chart(charts.trend(months, "month", labels("dso", "best_possible_dso"),
+                               view.t("Days"), view.lang, target=dso_target))
+    widgets.chart(charts.trend(months, "month", labels("csat", "nps"), view.t("Value"),
+                               view.lang))
+with right:
+    widgets.chart(charts.trend(months, "month", labels("recovery_rate", "cei"), "%", view.lang))
+    widgets.chart(charts.trend(months, "month", labels("overdue_pct", "cost_to_collect"), "%",
+                               view.lang, fmt=",.2f"))
+
+st.subheader(view.t("Aging at {date}", date=fmt_date(view.end, view.lang)))
+aging = pd.DataFrame({"bucket": AGING_BUCKETS,
+                      "label": [view.t(b) for b in AGING_BUCKETS],
+                      "amount": [now["aging"][b] for b in AGING_BUCKETS]})
+widgets.chart(charts.aging_bars(aging, view.t("Amount") + f" ({view.currency})", view.lang))
+
+with st.expander(view.t("Download the KPI table")):
+    rows = [{"kpi": view.t(m.label), "value": now[m.name], "previous": before[m.name],
+             "unit": m.unit, "target": targets.get(m.name), "formula": m.formula}
+            for m in METRICS.values()]
+    widgets.table(pd.DataFrame(rows), "kpis", view,
+                  {"kpi": "KPI", "value": "Value", "previous": "Previous period",
+                   "target": "Target", "formula": "Formula"})

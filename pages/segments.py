@@ -1,0 +1,59 @@
+"""Segments and customers: every KPI per segment, the balance between recovery and satisfaction,
+and a searchable customer list that opens a customer."""
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard.metrics import METRICS
+from ui import cache, state, widgets
+
+view = state.current()
+st.title(view.t("Segments & customers"))
+names = ("receivables", "overdue_pct", "dso", "cei", "recovery_rate", "avg_days_late",
+         "cost_to_collect", "dispute_rate", "csat", "nps", "ces")
+
+st.subheader(view.t("Segment comparison"))
+table = cache.period_table("kpis_by", view.start, view.end, view.key, "segment", names)
+labels = {n: METRICS[n].label for n in names} | {"segment": "Segment"}
+widgets.table(table, "segments", view, labels, column_config={
+    view.t(METRICS[n].label): st.column_config.NumberColumn(
+        format="%.1f" if METRICS[n].unit != "EUR" else "%.2f") for n in names})
+
+st.subheader(view.t("Balance: recovery against satisfaction"))
+dimension = st.segmented_control(view.t("Place"), ["segment", "collector"], default="segment",
+                                 key="balance_by", format_func=view.t, required=True)
+balance = cache.period_table("kpis_by", view.start, view.end, view.key, dimension,
+                             ("recovery_rate", "csat", "receivables"))
+balance = balance.dropna(subset=["recovery_rate", "csat"])
+if balance.empty:
+    widgets.empty_note(view)
+else:
+    targets = cache.settings("target.")
+    x_split = float(targets.get("recovery_rate", balance["recovery_rate"].median()))
+    y_split = float(targets.get("csat", balance["csat"].median()))
+    widgets.chart(charts.quadrant(
+        balance, dimension, "recovery_rate", "csat", "receivables",
+        view.t("Recovery rate") + " (%)", view.t("CSAT") + " (%)", x_split, y_split,
+        {"firm_kind": view.t("Firm but kind"), "firm": view.t("Firm, customers unhappy"),
+         "kind": view.t("Kind, cash slow"), "neither": view.t("Neither")}, view.lang))
+
+st.subheader(view.t("Customers"))
+search = st.text_input(view.t("Search a customer (id or name)"), key="customer_search")
+customers = cache.as_of_table("customer_list", view.end, view.key, search)
+widgets.table(customers, "customers", view,
+              {"customer_id": "Customer", "name": "Name", "segment": "Segment",
+               "region": "Region", "collector": "Collector", "open_eur": "Open balance",
+               "overdue_eur": "Overdue", "last_survey": "Type", "last_score": "Last score",
+               "top_reason": "Top reason", "avg_days_late": "Average days late"},
+              column_config={view.t("Average days late"): st.column_config.NumberColumn(
+                  format="%.1f")})
+if customers.empty:
+    st.caption(view.t("No customer matches."))
+else:
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    choice = st.selectbox(view.t("Open a customer"), customers["customer_id"], index=None,
+                          format_func=lambda c: f"{c} — {names.get(c) or ''}",
+                          key="open_customer")
+    if choice:
+        st.session_state["customer"] = choice
+        st.switch_page("pages/customer.py")

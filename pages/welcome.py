@@ -1,0 +1,20 @@
+"""First run on an empty database: load the demo data, or go and upload files."""
+
+import streamlit as st
+
+from dashboard.demo import load_demo
+from ui import cache, state
+
+view = state.current()
+st.title("Encaisse")
+st.markdown(view.t("Encaisse measures collection performance and customer satisfaction side "
+                   "by side."))
+st.info(view.t("The database is empty. Start with the demo data, or upload your own files."))
+left, right, _ = st.columns([1, 1, 3])
+if left.button(view.t("Load the demo data"), type="primary", key="load_demo"):
+    with st.spinner(view.t("Loading the demo data…")):
+        load_demo(cache.engine())
+    cache.clear()
+    st.rerun()
+if right.button(view.t("Upload my files"), key="go_upload"):
+    st.switch_page("pages/data.py")

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the entrypoint and the pages (the only UI code outside pages/)."""
