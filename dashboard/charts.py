@@ -30,7 +30,7 @@ def _finish(chart: alt.Chart, lang: str, height: int = 260) -> alt.Chart:
 
 
 def trend(df: pd.DataFrame, x: str, series: dict[str, str], y_title: str, lang: str = "en",
-          fmt: str = ",.1f", target: float | None = None) -> alt.Chart:
+          fmt: str = ",.1f", target: float | None = None, title: str = "") -> alt.Chart:
     """Lines over months for one or more columns (``series``: column -> translated label)."""
     _guard(df)
     long = df[[x, *series]].melt(x, var_name="kpi", value_name="value")
@@ -44,8 +44,8 @@ def trend(df: pd.DataFrame, x: str, series: dict[str, str], y_title: str, lang: 
     if target is not None:
         rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
             strokeDash=[4, 4], color=NEUTRAL).encode(y="target:Q")
-        return _finish(alt.layer(base, rule), lang)
-    return _finish(base, lang)
+        base = alt.layer(base, rule)
+    return _finish(base.properties(title=title), lang)
 
 
 def grouped_bars(df: pd.DataFrame, x: str, series: dict[str, str], y_title: str,
@@ -107,10 +107,11 @@ def hbars(df: pd.DataFrame, y: str, x: str, x_title: str, lang: str = "en",
     else:
         enc["color"] = alt.value(ACCENT)
     chart = alt.Chart(df).mark_bar().encode(
-        y=alt.Y(f"{y}:N", sort="-x", title=None),
+        y=alt.Y(f"{y}:N", sort="-x", title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=220)),
         x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=fmt)),
         tooltip=[f"{y}:N", alt.Tooltip(f"{x}:Q", format=fmt)], **enc)
-    return _finish(chart, lang, height=max(120, 28 * len(df)))
+    return _finish(chart, lang, height=max(120, 34 * len(df)))
 
 
 def pareto(df: pd.DataFrame, label: str, amount_title: str, cumulative_title: str,
@@ -118,7 +119,8 @@ def pareto(df: pd.DataFrame, label: str, amount_title: str, cumulative_title: st
     """Causes by € at stake (bars) with the cumulative share (line, right axis)."""
     _guard(df)
     order = list(df[label])
-    x = alt.X(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35))
+    x = alt.X(f"{label}:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-35, labelLimit=220, labelOverlap=False))
     bars = alt.Chart(df).mark_bar(color=ACCENT).encode(
         x=x, y=alt.Y("amount_eur:Q", title=amount_title, axis=alt.Axis(format=",.0f")),
         tooltip=[f"{label}:N", "invoices:Q", alt.Tooltip("amount_eur:Q", format=",.2f"),
@@ -126,7 +128,7 @@ def pareto(df: pd.DataFrame, label: str, amount_title: str, cumulative_title: st
     line = alt.Chart(df).mark_line(point=True, color=BAD).encode(
         x=x, y=alt.Y("cumulative_pct:Q", title=cumulative_title,
                      scale=alt.Scale(domain=[0, 100])))
-    return _finish(alt.layer(bars, line).resolve_scale(y="independent"), lang, height=300)
+    return _finish(alt.layer(bars, line).resolve_scale(y="independent"), lang, height=340)
 
 
 def owner_share_trend(df: pd.DataFrame, y_title: str, lang: str = "en") -> alt.Chart:
@@ -156,22 +158,21 @@ def quadrant(df: pd.DataFrame, label: str, x: str, y: str, size: str, x_title: s
         size=alt.Size(f"{size}:Q", legend=None, scale=alt.Scale(range=[100, 1500])),
         tooltip=[f"{label}:N", alt.Tooltip(f"{x}:Q", format=".1f"),
                  alt.Tooltip(f"{y}:Q", format=".1f")])
-    text = points.mark_text(dy=-16, fontSize=12, color="#263238").encode(text=f"{label}:N")
+    text = alt.Chart(df).mark_text(dy=-18, fontSize=12, color="#263238").encode(
+        x=f"{x}:Q", y=f"{y}:Q", text=f"{label}:N")
     vrule = alt.Chart(pd.DataFrame({"v": [x_split]})).mark_rule(
         strokeDash=[4, 4], color=NEUTRAL).encode(x="v:Q")
     hrule = alt.Chart(pd.DataFrame({"h": [y_split]})).mark_rule(
         strokeDash=[4, 4], color=NEUTRAL).encode(y="h:Q")
-    xs, ys = df[x].dropna(), df[y].dropna()
-    x_lo, x_hi = min(xs.min(), x_split), max(xs.max(), x_split)
-    y_lo, y_hi = min(ys.min(), y_split), max(ys.max(), y_split)
-    corners = pd.DataFrame([
-        {"x": x_hi, "y": y_hi, "t": corner_labels["firm_kind"], "c": GOOD},
-        {"x": x_hi, "y": y_lo, "t": corner_labels["firm"], "c": BAD},
-        {"x": x_lo, "y": y_hi, "t": corner_labels["kind"], "c": NEUTRAL},
-        {"x": x_lo, "y": y_lo, "t": corner_labels["neither"], "c": BAD},
-    ])
-    notes = alt.Chart(corners).mark_text(fontWeight="bold").encode(
-        x="x:Q", y="y:Q", text="t:N", color=alt.Color("c:N", scale=None))
+    # corner captions pinned to the plot's pixel corners, clear of the data
+    corners = [("firm_kind", "width", 12, "right", GOOD), ("firm", "width", "height", "right", BAD),
+               ("kind", 0, 12, "left", NEUTRAL), ("neither", 0, "height", "left", BAD)]
+    notes = alt.layer(*[
+        alt.Chart(pd.DataFrame({"t": [corner_labels[key]]})).mark_text(
+            fontWeight="bold", align=align, dx=-6 if align == "right" else 6,
+            dy=-8 if py == "height" else 0, color=colour).encode(
+            x=alt.value(px), y=alt.value(py), text="t:N")
+        for key, px, py, align, colour in corners])
     return _finish(alt.layer(vrule, hrule, points, text, notes), lang, height=380)
 
 

@@ -176,12 +176,12 @@ def format_kpis(result: dict) -> str:
 
 
 def cmd_serve(args, url) -> int:
-    app = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     env = dict(os.environ)
     if url:
         env["ENCAISSE_DB_URL"] = url
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
-    return subprocess.call(cmd, env=env, cwd=app.parent)
+    return subprocess.call(cmd, env=env, cwd=app.parent.parent)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import partial
 
 LANGS = ("en", "fr")
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
@@ -63,13 +64,14 @@ FR: dict[str, str] = {
     "Responses": "Réponses", "Touchpoint": "Point de contact", "Segment": "Segment",
     "CSAT score (1–5)": "Note CSAT (1–5)", "Disputes": "Litiges", "Reminders": "Relances",
     "Correlation with CSAT score (r)": "Corrélation avec la note CSAT (r)",
-    "avg_days_late": "retard moyen", "disputes": "litiges", "reminders": "relances",
+    "days late": "jours de retard", "disputes": "litiges", "reminders": "relances",
     "none": "nulle", "weak": "faible", "moderate": "modérée", "strong": "forte",
-    "reading_negative": "Plus un client a de {behaviour}, plus sa satisfaction est basse : "
-                        "corrélation {strength} (r = {r}, {n} clients).",
-    "reading_positive": "Plus un client a de {behaviour}, plus sa satisfaction est haute : "
-                        "corrélation {strength} (r = {r}, {n} clients).",
-    "reading_none": "Pas de lien net entre {behaviour} et satisfaction (r = {r}, {n} clients).",
+    "reading_negative": "Les clients qui ont plus de {behaviour} donnent de moins bonnes notes "
+                        "CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    "reading_positive": "Les clients qui ont plus de {behaviour} donnent de meilleures notes "
+                        "CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    "reading_none": "Pas de lien net entre les {behaviour} et la note CSAT (r = {r}, "
+                    "{n} clients).",
     "Not enough answers to measure a link.": "Pas assez de réponses pour mesurer un lien.",
     "{n} comments": "{n} commentaires", "Date": "Date", "Score": "Note", "Comment":
         "Commentaire", "Type": "Type", "Name": "Nom",
@@ -153,11 +155,11 @@ def t(text: str, lang: str = "en", **values) -> str:
 
 
 READINGS_EN = {
-    "reading_negative": "The more {behaviour} a customer has, the lower its satisfaction: "
-                        "{strength} correlation (r = {r}, {n} customers).",
-    "reading_positive": "The more {behaviour} a customer has, the higher its satisfaction: "
-                        "{strength} correlation (r = {r}, {n} customers).",
-    "reading_none": "No clear link between {behaviour} and satisfaction (r = {r}, "
+    "reading_negative": "Customers with more {behaviour} give lower CSAT scores: {strength} "
+                        "correlation (r = {r}, {n} customers).",
+    "reading_positive": "Customers with more {behaviour} give higher CSAT scores: {strength} "
+                        "correlation (r = {r}, {n} customers).",
+    "reading_none": "No clear link between {behaviour} and CSAT scores (r = {r}, "
                     "{n} customers).",
 }
 
@@ -238,3 +240,30 @@ def vega_locale(lang: str) -> dict:
         }
     return {"number": {"decimal": ".", "thousands": ",", "grouping": [3],
                        "currency": ["€", ""]}}
+
+
+MONEY_COLUMNS = {"amount", "receivables", "current", "overdue", "credit_sales", "collected",
+                 "collection_cost", "value", "previous"}
+PCT_COLUMNS = {"overdue_pct", "cei", "recovery_rate", "cost_to_collect", "dispute_rate",
+               "payment_failure_rate", "csat"}
+DAY_COLUMNS = {"dso", "dso_countback", "best_possible_dso", "add", "avg_days_late"}
+NUMBER_COLUMNS = {"nps", "ces", "csat_score", "cash_per_cost", "last_score", "score"}
+
+
+def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
+    """Display formatters by canonical column name: money, percentages, days, dates."""
+    out = {}
+    for col in columns:
+        name = str(col)
+        if name.endswith("_eur") or name in MONEY_COLUMNS - {"value", "previous"}:
+            out[col] = partial(fmt_money, lang=lang, currency=currency)
+        elif name.endswith("_pct") or name in PCT_COLUMNS:
+            # cost to collect is a fraction of a percent: two decimals tell segments apart
+            out[col] = partial(fmt_pct, lang=lang, digits=2 if name == "cost_to_collect" else 1)
+        elif name in DAY_COLUMNS:
+            out[col] = partial(fmt_number, lang=lang, digits=1)
+        elif name in NUMBER_COLUMNS:
+            out[col] = partial(fmt_number, lang=lang, digits=0 if name == "last_score" else 1)
+        elif name.endswith("_date"):
+            out[col] = partial(fmt_date, lang=lang)
+    return out

@@ -73,10 +73,7 @@ else:
     widgets.table(channels, "channels", view,
                   {"channel": "Channel", "actions": "Actions", "cost_eur": "Cost",
                    "cash_eur": "Cash", "paid_within_14d_pct": "Paid within 14 days",
-                   "cash_per_cost": "Cash per € spent"},
-                  column_config={view.t("Paid within 14 days"): st.column_config.NumberColumn(
-                      format="%.1f%%"), view.t("Cash per € spent"):
-                      st.column_config.NumberColumn(format="%.1f")})
+                   "cash_per_cost": "Cash per € spent"})
 
 st.subheader(view.t("Failed payments by method"))
 failures = cache.period_table("payment_failures", view.start, view.end, view.key)

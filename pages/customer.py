@@ -10,11 +10,15 @@ st.title(view.t("Customer"))
 everyone = cache.as_of_table("customer_list", view.end, view.key, "")
 ids = list(everyone["customer_id"])
 names = dict(zip(everyone["customer_id"], everyone["name"], strict=True))
-if st.session_state.get("customer") not in ids:
-    st.session_state.pop("customer", None)
-customer = st.selectbox(view.t("Choose a customer"), ids, index=None, key="customer",
-                        bind="query-params",
-                        format_func=lambda c: f"{c} — {names.get(c) or ''}")
+# The URL holds the plain id (?customer=C1002): a bound selectbox would store its label.
+wanted = st.session_state.pop("goto_customer", None) or st.query_params.get("customer")
+customer = st.selectbox(view.t("Choose a customer"), ids,
+                        index=ids.index(wanted) if wanted in ids else None,
+                        format_func=lambda c: f"{c} — {names.get(c) or ''}", key="customer")
+if customer:
+    st.query_params["customer"] = customer
+else:
+    st.query_params.pop("customer", None)
 if customer:
     detail = cache.customer_detail(customer, view.end)
     profile = detail["profile"].iloc[0]

@@ -39,17 +39,21 @@ def labels(*names: str) -> dict[str, str]:
     return {n: view.t(METRICS[n].label) for n in names}
 
 
-left, right = st.columns(2)
-with left:
-    dso_target = float(targets["dso"]) if "dso" in targets else None
-    widgets.chart(charts.trend(months, "month", labels("dso", "best_possible_dso"),
-                               view.t("Days"), view.lang, target=dso_target))
-    widgets.chart(charts.trend(months, "month", labels("csat", "nps"), view.t("Value"),
-                               view.lang))
-with right:
-    widgets.chart(charts.trend(months, "month", labels("recovery_rate", "cei"), "%", view.lang))
-    widgets.chart(charts.trend(months, "month", labels("overdue_pct", "cost_to_collect"), "%",
-                               view.lang, fmt=",.2f"))
+dso_target = float(targets["dso"]) if "dso" in targets else None
+panels = [
+    (("dso", "best_possible_dso"), view.t("Days"), dso_target),
+    (("recovery_rate", "cei"), "%", None),
+    (("overdue_pct",), "%", None),
+    (("csat",), "%", None),
+    (("nps",), "NPS", None),
+    (("cost_to_collect",), "%", None),
+]
+for row in (panels[:3], panels[3:]):
+    for col, (names, unit, target) in zip(st.columns(3), row, strict=True):
+        with col:
+            widgets.chart(charts.trend(months, "month", labels(*names), unit, view.lang,
+                                       fmt=",.2f" if names == ("cost_to_collect",) else ",.1f",
+                                       target=target, title=" · ".join(labels(*names).values())))
 
 st.subheader(view.t("Aging at {date}", date=fmt_date(view.end, view.lang)))
 aging = pd.DataFrame({"bucket": AGING_BUCKETS,

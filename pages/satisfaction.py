@@ -27,7 +27,8 @@ for col, name, unit in ((left, "csat", "%"), (mid, "nps", "NPS"), (right, "ces",
         widgets.chart(charts.trend(months, "month", {name: view.t(METRICS[name].label)}, unit,
                                    view.lang))
 
-labels = {"responses": "Responses", "segment": "Segment", "touchpoint": "Touchpoint"}
+labels = {"responses": "Responses", "segment": "Segment", "touchpoint": "Touchpoint",
+          "csat": "CSAT", "nps": "NPS", "ces": "CES"}
 left, right = st.columns(2)
 with left:
     st.subheader(view.t("By segment"))
@@ -42,8 +43,9 @@ st.subheader(view.t("Satisfaction and payment behaviour"))
 st.caption(" ".join(analytics.customer_behaviour.__doc__.split()))
 behaviour = cache.as_of_table("customer_behaviour", view.end, view.key)
 found = analytics.correlations(behaviour)
+BEHAVIOURS = {"avg_days_late": "days late", "disputes": "disputes", "reminders": "reminders"}
 for c in found:
-    behaviour_name = view.t(c.behaviour)
+    behaviour_name = view.t(BEHAVIOURS[c.behaviour])
     if c.r is None:
         st.markdown(f"- {view.t('Not enough answers to measure a link.')}")
         continue

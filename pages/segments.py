@@ -15,9 +15,7 @@ names = ("receivables", "overdue_pct", "dso", "cei", "recovery_rate", "avg_days_
 st.subheader(view.t("Segment comparison"))
 table = cache.period_table("kpis_by", view.start, view.end, view.key, "segment", names)
 labels = {n: METRICS[n].label for n in names} | {"segment": "Segment"}
-widgets.table(table, "segments", view, labels, column_config={
-    view.t(METRICS[n].label): st.column_config.NumberColumn(
-        format="%.1f" if METRICS[n].unit != "EUR" else "%.2f") for n in names})
+widgets.table(table, "segments", view, labels)
 
 st.subheader(view.t("Balance: recovery against satisfaction"))
 dimension = st.segmented_control(view.t("Place"), ["segment", "collector"], default="segment",
@@ -44,9 +42,7 @@ widgets.table(customers, "customers", view,
               {"customer_id": "Customer", "name": "Name", "segment": "Segment",
                "region": "Region", "collector": "Collector", "open_eur": "Open balance",
                "overdue_eur": "Overdue", "last_survey": "Type", "last_score": "Last score",
-               "top_reason": "Top reason", "avg_days_late": "Average days late"},
-              column_config={view.t("Average days late"): st.column_config.NumberColumn(
-                  format="%.1f")})
+               "top_reason": "Top reason", "avg_days_late": "Average days late"})
 if customers.empty:
     st.caption(view.t("No customer matches."))
 else:
@@ -55,5 +51,5 @@ else:
                           format_func=lambda c: f"{c} — {names.get(c) or ''}",
                           key="open_customer")
     if choice:
-        st.session_state["customer"] = choice
-        st.switch_page("pages/customer.py")
+        st.session_state["goto_customer"] = choice
+        st.switch_page(state.page("customer"))

@@ -17,4 +17,4 @@ if left.button(view.t("Load the demo data"), type="primary", key="load_demo"):
     cache.clear()
     st.rerun()
 if right.button(view.t("Upload my files"), key="go_upload"):
-    st.switch_page("pages/data.py")
+    st.switch_page(state.page("data"))

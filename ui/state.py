@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -54,10 +55,10 @@ def preset_period(preset: str, as_of: dt.date) -> metrics.Period:
 
 
 def language() -> str:
-    lang = st.sidebar.segmented_control(
-        "Language / Langue", ["en", "fr"], default="en", key="lang", bind="query-params",
-        format_func=lambda v: {"en": "English", "fr": "Français"}[v], required=True)
-    return lang or "en"
+    # Bound widgets put their label in the URL, so the options are their own labels: ?lang=FR
+    lang = st.sidebar.segmented_control("Language / Langue", ["EN", "FR"], default="EN",
+                                        key="lang", bind="query-params", required=True)
+    return (lang or "EN").lower()
 
 
 def sidebar(lang: str) -> View:
@@ -103,3 +104,8 @@ def default_view() -> tuple[metrics.Period, metrics.Filters]:
     """Period and filters before any data exists (the welcome and data pages)."""
     end = cache.data_end() or dt.date.today()
     return preset_period("last90", end), metrics.Filters()
+
+
+def page(name: str) -> Path:
+    """Absolute path of a page file, for ``st.switch_page``."""
+    return Path(__file__).resolve().parent.parent / "pages" / f"{name}.py"

@@ -7,24 +7,38 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.exports import to_csv_bytes, to_xlsx_bytes
-from dashboard.i18n import KPI_HELP_PREFIX, fmt_number, fmt_value
+from dashboard.i18n import KPI_HELP_PREFIX, column_formatters, fmt_number, fmt_value
 from dashboard.metrics import METRICS
 from ui.state import View
 
+STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
+
 
 def delta_text(name: str, value, previous, view: View) -> str | None:
-    """Change against the previous period, in the KPI's unit (points for percentages)."""
+    """Change against the previous period, in the KPI's unit (points for percentages).
+
+    Starts with an ASCII sign: st.metric reads the direction from it (a typographic minus
+    would be taken for a rise).
+    """
     if value is None or previous is None:
         return None
     unit = METRICS[name].unit
     diff = value - previous
+    sign = "-" if diff < 0 else "+"
+    size = abs(diff)
     if unit == "%":
-        return f"{'+' if diff >= 0 else ''}{fmt_number(diff, view.lang, 1)} pts"
-    if unit == "days":
-        return f"{'+' if diff >= 0 else ''}{fmt_value(diff, 'days', view.lang)}"
-    if unit == "EUR":
-        return ("+" if diff >= 0 else "") + fmt_value(diff, "EUR", view.lang, view.currency)
-    return f"{'+' if diff >= 0 else ''}{fmt_number(diff, view.lang, 1)}"
+        return f"{sign}{fmt_number(size, view.lang, 1)} pts"
+    if unit in ("days", "EUR"):
+        return sign + fmt_value(size, unit, view.lang, view.currency)
+    return f"{sign}{fmt_number(size, view.lang, 1)}"
+
+
+def is_flat(name: str, value, previous) -> bool:
+    """A change too small to show at the card's precision has no colour."""
+    if value is None or previous is None:
+        return True
+    digits = 2 if METRICS[name].unit == "EUR" else 1
+    return round(abs(value - previous), digits) == 0
 
 
 def kpi_card(name: str, current: dict, previous: dict, view: View, target: str | None = None,
@@ -34,6 +48,8 @@ def kpi_card(name: str, current: dict, previous: dict, view: View, target: str |
     m = METRICS[name]
     value = current.get(name)
     colour = {"up": "normal", "down": "inverse", "none": "off"}[m.better]
+    if is_flat(name, value, previous.get(name)):
+        colour = "off"
     help_text = KPI_HELP_PREFIX[view.lang] + m.formula
     lines = []
     if note:
@@ -51,15 +67,21 @@ def kpi_card(name: str, current: dict, previous: dict, view: View, target: str |
 
 def table(df: pd.DataFrame, name: str, view: View, labels: dict[str, str] | None = None,
           column_config: dict | None = None, height: int | str = "auto") -> None:
-    """A table (text shown as text, never HTML) with CSV and Excel downloads."""
+    """A table (text shown as text, never HTML), numbers and dates written as the language
+    writes them, with CSV and Excel downloads of the raw values."""
     shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
-    st.dataframe(shown, hide_index=True, column_config=column_config, height=height)
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button(view.t("CSV"), to_csv_bytes(shown), file_name=f"{name}.csv",
-                         mime="text/csv", key=f"csv_{name}", icon=":material/download:")
-    right.download_button(view.t("Excel"), to_xlsx_bytes(shown, name), file_name=f"{name}.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
-                          ".sheet", key=f"xlsx_{name}", icon=":material/download:")
+    formats = column_formatters(df.columns, view.lang, view.currency)
+    renamed = dict(zip(df.columns, shown.columns, strict=True))
+    styled = shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
+    st.dataframe(styled if len(shown) <= STYLE_MAX_ROWS else shown, hide_index=True,
+                 column_config=column_config, height=height)
+    with st.container(horizontal=True):
+        st.download_button(view.t("CSV"), to_csv_bytes(shown), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv_{name}", icon=":material/download:")
+        st.download_button(view.t("Excel"), to_xlsx_bytes(shown, name),
+                           file_name=f"{name}.xlsx", key=f"xlsx_{name}",
+                           mime="application/vnd.openxmlformats-officedocument"
+                           ".spreadsheetml.sheet", icon=":material/download:")
 
 
 def chart(c: alt.Chart) -> None:

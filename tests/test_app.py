@@ -1,0 +1,207 @@
+"""The dashboard through streamlit.testing.v1.AppTest, on a fixture database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.demo import load_demo
+from dashboard.i18n import fmt_value
+from dashboard.metrics import METRICS, Filters, Period, kpis
+from dashboard.store import list_batches, open_store
+from tests.conftest import FIXTURES, table_counts
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+END = dt.date(2025, 6, 30)
+PAGES = ["overview", "collections", "satisfaction", "reasons", "segments", "customer", "data"]
+CARDS = ["receivables", "overdue_pct", "dso", "cei", "recovery_rate", "cost_to_collect", "csat",
+         "nps"]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'app.db'}"
+    load_demo(open_store(url), seed=5, customers=40, months=12, end=END)
+    return url
+
+
+@pytest.fixture
+def app(demo_url, monkeypatch):
+    """A fresh app on the demo database, with Streamlit's caches emptied."""
+    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def engine_for(url: str):
+    return open_store(url)
+
+
+def shown(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected(url: str, filters: Filters | None = None, lang: str = "en") -> dict[str, str]:
+    k = kpis(engine_for(url), Period(END - dt.timedelta(days=89), END), filters or Filters())
+    return {METRICS[n].label if lang == "en" else n: fmt_value(k[n], METRICS[n].unit, lang)
+            for n in CARDS}
+
+
+def test_overview_cards_equal_the_metric_layer(app, demo_url):
+    assert app.title[0].value == "Overview"
+    assert shown(app) == expected(demo_url)
+    helps = {m.label: m.proto.help for m in app.metric}
+    assert "receivables(T) =" in helps["Receivables"]
+
+
+def test_a_filter_changes_the_figures(app, demo_url):
+    before = shown(app)
+    app.multiselect(key="segment").set_value(["Retail"]).run()
+    assert not app.exception
+    after = shown(app)
+    assert after != before
+    assert after == expected(demo_url, Filters(segments=("Retail",)))
+
+
+def test_period_preset_changes_the_figures(app, demo_url):
+    app.selectbox(key="preset").set_value("last30").run()
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=29), END))
+    assert shown(app)["DSO"] == fmt_value(k["dso"], "days", "en")
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(app, page, lang):
+    app.segmented_control(key="lang").set_value(lang).run()
+    app.switch_page(f"../pages/{page}.py").run()
+    assert not app.exception, app.exception
+    assert app.title, page
+
+
+def test_french_interface_formats_numbers(app, demo_url):
+    app.segmented_control(key="lang").set_value("FR").run()
+    assert app.title[0].value == "Vue d'ensemble"
+    values = [m.value for m in app.metric]
+    assert values[0].endswith("\u00a0€") and "\u202f" in values[0]
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END))
+    assert values[2] == fmt_value(k["dso"], "days", "fr")
+
+
+def test_customer_page_shows_one_customer(app, demo_url):
+    app.switch_page("../pages/customer.py").run()
+    app.selectbox(key="customer").set_value("C1003").run()
+    assert not app.exception
+    assert any(s.value == "Open items" for s in app.subheader)
+    assert len(app.dataframe) >= 5
+    assert app.query_params["customer"] in ("C1003", ["C1003"])
+
+
+def test_customer_link_opens_that_customer(demo_url, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.query_params["customer"] = "C1002"
+    at.switch_page("../pages/customer.py").run()
+    assert not at.exception
+    assert at.selectbox(key="customer").value == "C1002"
+    assert any(s.value == "Open items" for s in at.subheader)
+
+
+def test_upload_refuses_a_bad_file_and_writes_nothing(app, demo_url, tmp_path):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../pages/data.py").run()
+    bad = (b"invoice_id,customer_id,issue_date,due_date,amount\n"
+           b"X1,C1000,2025-06-01,2025-06-30,-10\n")
+    app.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Nothing was written" in e.value for e in app.error)
+    [report] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
+    assert report[["Row", "Column", "Value"]].values.tolist() == [[2, "amount", "-10"]]
+    assert table_counts(engine) == before
+
+
+def test_upload_commits_a_good_file_and_undo_removes_it(app, demo_url):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../pages/data.py").run()
+    content = (FIXTURES / "factures_fr_cp1252.csv").read_bytes()
+    app.file_uploader[0].set_value(("factures.csv", content, "text/csv")).run()
+    assert any("invoices" in c.value for c in app.caption)  # detected kind
+    app.button(key="check_upload").click().run()
+    assert any("valid" in s.value for s in app.success)
+    assert table_counts(engine) == before
+    app.button(key="commit_upload").click().run()
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 4
+    newest = list_batches(engine)[0]
+    assert newest["file"] == "factures.csv"
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert not app.exception
+    assert table_counts(engine)["invoices"] == before["invoices"]
+    assert newest["id"] not in [b["id"] for b in list_batches(engine)]
+
+
+def test_reasons_page_and_an_owner_change_reattributes_late_euros(app, demo_url):
+    from dashboard.store import set_reason_owner, taxonomy
+
+    app.switch_page("../pages/reasons.py").run()
+    assert not app.exception
+    engine = engine_for(demo_url)
+    set_reason_owner(engine, "forgotten", "Sales")  # the page's save calls this
+    st.cache_data.clear()
+    app.run()
+    owners = {o["owner"] for o in kpis(engine, Period(END - dt.timedelta(days=89), END))
+              ["late_reasons"] if o["reason"] == "forgotten"}
+    assert owners <= {"Sales"}
+    set_reason_owner(engine, "forgotten", "Customer")
+    assert {c["code"]: c["owner"] for c in taxonomy(engine)}["forgotten"] == "Customer"
+
+
+def test_welcome_page_on_an_empty_database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("ENCAISSE_DB_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Encaisse"
+    assert at.button(key="load_demo")
+    at.button(key="load_demo").click().run()
+    assert not at.exception
+    assert table_counts(open_store(url))["invoices"] > 1000
+    assert at.title[0].value == "Overview"
+
+
+def test_url_reproduces_the_view(demo_url, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["segment"] = ["SMB"]
+    at.query_params["lang"] = "FR"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Vue d'ensemble"
+    assert at.multiselect(key="segment").value == ["SMB"]
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END),
+             Filters(segments=("SMB",)))
+    assert at.metric[0].value == fmt_value(k["receivables"], "EUR", "fr")
+
+
+def test_environment_is_restored():
+    assert "ENCAISSE_DB_URL" not in os.environ or os.environ["ENCAISSE_DB_URL"]
