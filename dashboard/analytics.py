@@ -313,6 +313,19 @@ def customer_behaviour(engine: Engine, end: dt.date, filters: Filters) -> pd.Dat
                "reminders"]]
 
 
+def behaviour_points(behaviour: pd.DataFrame, limit: int = 5000) -> pd.DataFrame:
+    """Points for the satisfaction scatter: one per customer up to ``limit``; beyond, the mean
+    CSAT score per whole day late (with the number of customers), so a chart stays small."""
+    points = behaviour.dropna(subset=["avg_days_late", "csat_score"])
+    if len(points) <= limit:
+        return points.assign(customers=1)
+    binned = (points.assign(avg_days_late=points["avg_days_late"].round())
+              .groupby("avg_days_late", as_index=False)
+              .agg(csat_score=("csat_score", "mean"), customers=("customer_id", "size")))
+    binned["name"] = binned["customers"].astype(str) + " customers"
+    return binned
+
+
 def correlations(behaviour: pd.DataFrame) -> list[Correlation]:
     """Pearson r between csat_score and each behaviour, over customers that have both."""
     out = []

@@ -52,9 +52,9 @@ for c in found:
     key = "reading_none" if c.strength == "none" else f"reading_{c.direction}"
     st.markdown("- " + view.t(key, behaviour=behaviour_name, strength=view.t(c.strength),
                               r=fmt_number(c.r, view.lang, 2), n=c.customers))
-if not behaviour.dropna(subset=["avg_days_late"]).empty:
-    widgets.chart(charts.scatter_with_fit(behaviour.dropna(subset=["avg_days_late"]),
-                                          "avg_days_late", "csat_score",
+points = analytics.behaviour_points(behaviour)
+if not points.empty:
+    widgets.chart(charts.scatter_with_fit(points, "avg_days_late", "csat_score",
                                           view.t("Average days late"),
                                           view.t("CSAT score (1–5)"), view.lang))
 widgets.table(behaviour, "satisfaction_vs_payment", view,

@@ -9,8 +9,7 @@ from ui import cache, state, widgets
 
 view = state.current()
 st.title(view.t("Segments & customers"))
-names = ("receivables", "overdue_pct", "dso", "cei", "recovery_rate", "avg_days_late",
-         "cost_to_collect", "dispute_rate", "csat", "nps", "ces")
+names = tuple(METRICS)  # every KPI
 
 st.subheader(view.t("Segment comparison"))
 table = cache.period_table("kpis_by", view.start, view.end, view.key, "segment", names)

@@ -14,7 +14,7 @@ from dashboard.demo import load_demo
 from dashboard.i18n import fmt_value
 from dashboard.metrics import METRICS, Filters, Period, kpis
 from dashboard.store import list_batches, open_store
-from tests.conftest import FIXTURES, table_counts
+from tests.conftest import FIXTURES, IBM, table_counts
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 END = dt.date(2025, 6, 30)
@@ -205,3 +205,37 @@ def test_url_reproduces_the_view(demo_url, monkeypatch):
 
 def test_environment_is_restored():
     assert "ENCAISSE_DB_URL" not in os.environ or os.environ["ENCAISSE_DB_URL"]
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_every_page_on_the_ibm_sample(tmp_path, monkeypatch, lang):
+    if not IBM.exists():
+        pytest.skip(f"IBM sample not found at {IBM}")
+    from data_loaders.importer import import_file
+
+    url = f"sqlite:///{tmp_path / 'ibm.db'}"
+    import_file(open_store(url), "ledger", IBM)
+    monkeypatch.setenv("ENCAISSE_DB_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.query_params["preset"] = "Year to date" if lang == "EN" else "Année en cours"
+    at.run()
+    assert not at.exception, at.exception
+    k = kpis(open_store(url), Period(dt.date(2014, 1, 1), dt.date(2014, 1, 9)))
+    assert at.metric[0].value == fmt_value(k["receivables"], "EUR", lang.lower())
+    for page in PAGES:
+        at.switch_page(f"../pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+
+
+def test_segment_table_has_every_kpi_per_segment(app, demo_url):
+    app.switch_page("../pages/segments.py").run()
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["Segment", *[m.label for m in METRICS.values()]]
+    retail = table.set_index("Segment").loc["Retail"]
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END),
+             Filters(segments=("Retail",)))
+    assert retail["Receivables"] == k["receivables"]
+    assert retail["DSO"] == pytest.approx(k["dso"])

@@ -40,12 +40,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    db = tmp_path_factory.mktemp("browser") / "browser.db"
-    url = f"sqlite:///{db}"
-    load_demo(open_store(url), seed=11, customers=60, months=12, end=dt.date(2026, 10, 31))
+def serve(url: str):
+    """Start ``encaisse serve`` on ``url``; yields the base address, stops it afterwards."""
     port = free_port()
     env = {**os.environ, "ENCAISSE_DB_URL": url}
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
@@ -60,10 +56,35 @@ def server(tmp_path_factory):
                 time.sleep(0.5)
         else:
             pytest.fail("the dashboard did not start: " + proc.stdout.read1().decode())
-        yield base, url, sync_api
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db = tmp_path_factory.mktemp("browser") / "browser.db"
+    url = f"sqlite:///{db}"
+    load_demo(open_store(url), seed=11, customers=60, months=12, end=dt.date(2026, 10, 31))
+    for base in serve(url):
+        yield base, url, sync_api
+
+
+def visit_all(page, base: str, prefix: str, pages: list[str]) -> None:
+    """Every page in English and French: no exception, a title, a screenshot."""
+    for lang in ("EN", "FR"):
+        for path in pages:
+            sep = "&" if "?" in path else "?"
+            open_page(page, f"{base}/{path}{sep}lang={lang}")
+            assert page.locator("[data-testid=stException]").count() == 0, path
+            assert page.locator("h1").count() >= 1, path
+            if path.startswith("customer"):
+                heading = "Open items" if lang == "EN" else "Factures ouvertes"
+                assert page.get_by_text(heading).first.is_visible()
+            name = (path.split("?")[0] or "overview") + f"_{lang.lower()}"
+            page.screenshot(path=str(ARTIFACTS / f"{prefix}{name}.png"), full_page=True)
 
 
 def open_page(page, url: str) -> None:
@@ -79,17 +100,7 @@ def test_every_page_and_an_upload_in_chromium(server):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        for lang in ("EN", "FR"):
-            for path in PAGES:
-                sep = "&" if "?" in path else "?"
-                open_page(page, f"{base}/{path}{sep}lang={lang}")
-                assert page.locator("[data-testid=stException]").count() == 0, path
-                assert page.locator("h1").count() >= 1, path
-                if path.startswith("customer"):
-                    heading = "Open items" if lang == "EN" else "Factures ouvertes"
-                    assert page.get_by_text(heading).first.is_visible()
-                name = (path.split("?")[0] or "overview") + f"_{lang.lower()}"
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        visit_all(page, base, "", PAGES)
         open_page(page, f"{base}/?lang=EN")
         assert page.get_by_text("Receivables").first.is_visible()
         open_page(page, f"{base}/data?lang=EN")
@@ -101,3 +112,23 @@ def test_every_page_and_an_upload_in_chromium(server):
         page.screenshot(path=str(ARTIFACTS / "data_upload.png"), full_page=True)
         browser.close()
     assert len(list_batches(open_store(db_url))) == before + 1
+
+
+def test_every_page_on_the_ibm_sample_in_chromium(tmp_path):
+    from tests.conftest import IBM
+
+    if not IBM.exists():
+        pytest.skip(f"IBM sample not found at {IBM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from data_loaders.importer import import_file
+
+    url = f"sqlite:///{tmp_path / 'ibm.db'}"
+    import_file(open_store(url), "ledger", IBM)
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = [p for p in PAGES if not p.startswith("customer")] + ["customer?customer=0379-NEVHP"]
+    for base in serve(url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            visit_all(page, base, "ibm_", pages)
+            browser.close()

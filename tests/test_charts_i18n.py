@@ -142,3 +142,18 @@ def test_ui_strings_have_french():
                 used.add(node.args[0].value)
     assert len(used) > 50
     assert sorted(u for u in used if u not in FR) == []
+
+
+def test_behaviour_points_stay_under_the_chart_limit():
+    import numpy as np
+
+    from dashboard.analytics import behaviour_points
+
+    n = charts.MAX_ROWS + 500
+    df = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "name": "x",
+                       "csat_score": np.linspace(1, 5, n), "avg_days_late": np.arange(n) % 40,
+                       "disputes": 0, "reminders": 0})
+    points = behaviour_points(df)
+    assert len(points) == 40 and points["customers"].sum() == n
+    charts.scatter_with_fit(points, "avg_days_late", "csat_score", "x", "y")  # no error
+    assert len(behaviour_points(df.head(10))) == 10
