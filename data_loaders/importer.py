@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     exists,
     func,
     insert,
@@ -366,8 +367,15 @@ def shape(kind: str, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
     """Rows for the database driver: None for missing values, the index (file row) first."""
-    obj = frame.astype(object)
-    return list(obj.where(frame.notna(), None).itertuples(index=index, name=None))
+    columns = [frame.index.to_series()] if index else []
+    columns += [frame[c] for c in frame.columns]
+    lists = []
+    for col in columns:
+        if col.dtype == object and not col.isna().any():
+            lists.append(col.tolist())
+        else:
+            lists.append(col.astype(object).where(col.notna(), None).tolist())
+    return list(zip(*lists, strict=True))
 
 
 # --- staging and merging -------------------------------------------------------------------
@@ -412,13 +420,18 @@ def check_staged(conn: Connection, kind: Kind, stages: dict[str, Table], ctx: Co
 def merge(conn: Connection, table: str, stage: Table, batch_id: int) -> tuple[int, int, int]:
     """Supersede changed rows, insert new versions; returns (added, replaced, unchanged)."""
     t = FACT_TABLES[table].__table__
-    changed = exists().where(stage.c.key == t.c.key, stage.c.row_hash != t.c.row_hash)
-    conn.execute(update(t).where(t.c.replaced_by.is_(None), changed).values(replaced_by=batch_id))
+    # Driven from the staged keys through the live-key index, never a scan of the target.
+    current = t.alias("current")
+    changed = (select(stage.c.key)
+               .join(current, and_(current.c.key == stage.c.key, current.c.replaced_by.is_(None)))
+               .where(current.c.row_hash != stage.c.row_hash))
+    conn.execute(update(t).where(t.c.replaced_by.is_(None), t.c.key.in_(changed))
+                 .values(replaced_by=batch_id))
     cols = ["key", "row_hash", *value_columns(table)]
-    first = select(func.min(stage.c.src_row)).group_by(stage.c.key)
+    earlier = stage.alias("earlier")
+    repeated = exists().where(earlier.c.key == stage.c.key, earlier.c.src_row < stage.c.src_row)
     live = exists().where(t.c.key == stage.c.key, t.c.replaced_by.is_(None))
-    pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(
-        stage.c.src_row.in_(first), ~live)
+    pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(~repeated, ~live)
     conn.execute(insert(t).from_select([*cols, "batch_id"], pick))
     # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
     replaced = count_rows(conn, t, t.c.replaced_by == batch_id)

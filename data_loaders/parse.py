@@ -48,12 +48,17 @@ class DecimalEvidence:
         return "," if separator == ";" else "."
 
 
+PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
+
+
 def parse_money(s: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
     """Amounts in integer cents (nullable Int64); ``bad`` marks non-empty unreadable cells."""
-    c = clean_number(s)
+    # the common case (machine exports) has nothing to clean
+    plain = decimal == "." and s.str.fullmatch(PLAIN_NUMBER).all()
+    c = s if plain else clean_number(s)
     if decimal == ",":
         c = c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
+    elif c is not s:
         c = c.str.replace(",", "", regex=False)
     num = pd.to_numeric(c.where(c != ""), errors="coerce")
     bad = num.isna() & (s != "") | (num.abs() >= 1e13)
@@ -160,22 +165,28 @@ TRUE = {"yes", "y", "oui", "o", "1", "true", "vrai", "x", "disputed", "litige", 
 FALSE = {"no", "n", "non", "0", "false", "faux", "0_0", "not_disputed"}
 
 
+def normalized(s: pd.Series) -> pd.Series:
+    """``normalize_value`` of each cell, computed once per distinct value."""
+    uniques = s.unique()
+    return s.map(dict(zip(uniques, map(normalize_value, uniques), strict=True)))
+
+
 def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    key = s.map(normalize_value)
+    key = normalized(s)
     yes, no = key.isin(TRUE), key.isin(FALSE) | (s == "")
     return yes.astype(bool), ~(yes | no)
 
 
 def parse_code(s: pd.Series, table: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map values through ``table`` (normalised form -> code); unknown non-empty is bad."""
-    out = s.map(normalize_value).map(table)
+    out = normalized(s).map(table)
     bad = out.isna() & (s != "")
     return out.astype(object).where(out.notna(), None), bad
 
 
 def parse_label(s: pd.Series, table: dict[str, str]) -> pd.Series:
     """Descriptive values: recognised forms become their code, anything else is kept as text."""
-    out = s.map(normalize_value).map(table)
+    out = normalized(s).map(table)
     out = out.where(out.notna(), s)
     return out.astype(object).where(s != "", None)
 
@@ -196,5 +207,6 @@ def parse_score(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_id(s: pd.Series) -> pd.Series:
     """Identifiers as text; ``123.0`` (a number cell from Excel) becomes ``123``."""
-    s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    if s.str.contains(".", regex=False).any():
+        s = s.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     return s.astype(object).where(s != "", None)
