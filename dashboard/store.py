@@ -105,6 +105,17 @@ def bulk_insert(
     )
 
 
+def refresh_statistics(engine: Engine, tables: Iterable[str]) -> None:
+    """Let the planner see the new row counts: without it, PostgreSQL plans a freshly loaded
+    table as empty and picks nested loops that go quadratic."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+        else:
+            conn.exec_driver_sql("PRAGMA optimize")
+
+
 # --- batches -------------------------------------------------------------------------------
 
 def list_batches(engine: Engine) -> list[dict]:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from dashboard.models import FACT_TABLES, Batch, Customer
-from dashboard.store import bulk_insert, reporting_currency, taxonomy
+from dashboard.store import bulk_insert, refresh_statistics, reporting_currency, taxonomy
 from data_loaders.columns import (
     KINDS,
     LABELS,
@@ -574,6 +574,7 @@ def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
             else:
                 tx.commit()
                 report.batch_id, report.committed = batch_id, True
+                refresh_statistics(engine, {*tables, "customers"})
             if progress:
                 progress("done", report.rows_read)
             return report

@@ -1,0 +1,41 @@
+"""Render times of the dashboard through AppTest, in a process of its own (for its peak memory).
+
+``python -m benchmarks.app_timing`` with ENCAISSE_DB_URL set; prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return round(time.perf_counter() - start, 3)
+
+
+def main() -> dict:
+    at = AppTest.from_file(APP, default_timeout=600)
+    out = {"overview_first_render_s": timed(at.run)}
+    segments = at.multiselect(key="segment").options
+    out["overview_filter_change_s"] = timed(
+        lambda: at.multiselect(key="segment").set_value(segments[:1]).run())
+    out["overview_filter_change_warm_s"] = timed(
+        lambda: at.multiselect(key="segment").set_value(segments[1:2]).run())
+    out["segments_first_render_s"] = timed(lambda: at.switch_page("../pages/segments.py").run())
+    out["segments_filter_change_s"] = timed(
+        lambda: at.multiselect(key="segment").set_value(segments[2:3]).run())
+    out["exceptions"] = len(at.exception)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
