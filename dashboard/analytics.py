@@ -45,6 +45,12 @@ CHANNEL_WINDOW_DAYS = 14
 BEHAVIOUR_MONTHS = 12
 
 
+def frame(engine: Engine, query, columns: list[str]) -> pd.DataFrame:
+    """Run a query; its rows as a DataFrame with these columns (also when there is no row)."""
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)
+
+
 def months_back(end: dt.date, months: int) -> list[Period]:
     """Calendar months up to ``end`` (the last one ends at ``end``), oldest first."""
     out = []
@@ -200,10 +206,8 @@ def payment_failures(engine: Engine, period: Period, filters: Filters) -> pd.Dat
          .group_by(func.coalesce(PAY.c.method, "unknown")))
     if selected is not None:
         q = q.where(INV.c.customer_id.in_(selected))
-    with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).mappings().all(),
-                          columns=["method", "records", "completed", "failed", "incomplete",
-                                   "input_error"])
+    df = frame(engine, q, ["method", "records", "completed", "failed", "incomplete",
+                           "input_error"])
     for col in df.columns[1:]:
         df[col] = df[col].astype(int)
     df["failure_rate_pct"] = 100 * (df["records"] - df["completed"]) / df["records"]
@@ -246,10 +250,8 @@ def verbatims(engine: Engine, period: Period, filters: Filters, search: str = ""
     selected = filters.customers()
     if selected is not None:
         q = q.where(SUR.c.customer_id.in_(selected))
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(),
-                            columns=["response_date", "customer_id", "name", "segment",
-                                     "survey_type", "score", "touchpoint", "comment"])
+    return frame(engine, q, ["response_date", "customer_id", "name", "segment", "survey_type",
+                             "score", "touchpoint", "comment"])
 
 
 @dataclass(frozen=True)
@@ -301,10 +303,8 @@ def customer_behaviour(engine: Engine, end: dt.date, filters: Filters) -> pd.Dat
          .where(live(CUS)))
     if selected is not None:
         q = q.where(CUS.c.customer_id.in_(selected))
-    with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).mappings().all(),
-                          columns=["customer_id", "name", "segment", "csat_score", "disputes",
-                                   "reminders"])
+    df = frame(engine, q, ["customer_id", "name", "segment", "csat_score", "disputes",
+                           "reminders"])
     df["csat_score"] = pd.to_numeric(df["csat_score"], errors="coerce").astype(float)
     for col in ("disputes", "reminders"):
         df[col] = df[col].astype(int)
@@ -484,9 +484,7 @@ def _avg_days_late_by_customer(engine: Engine, end: dt.date, filters: Filters) -
                                                                 settled.c.due_date))
                  * 1.0 / func.sum(settled.c.amount_cents)).label("avg_days_late"))
          .where(settled.c.settled_on >= d(start)).group_by(settled.c.customer_id))
-    with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).mappings().all(),
-                          columns=["customer_id", "avg_days_late"])
+    df = frame(engine, q, ["customer_id", "avg_days_late"])
     df["avg_days_late"] = pd.to_numeric(df["avg_days_late"]).astype(float)
     return df
 

@@ -30,13 +30,20 @@ def demo_url(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture
-def app(demo_url, monkeypatch):
-    """A fresh app on the demo database, with Streamlit's caches emptied."""
-    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
+def fresh_app(url: str, monkeypatch, **query) -> AppTest:
+    """An app on the database at ``url``, with Streamlit's caches emptied; not yet run."""
+    monkeypatch.setenv("ENCAISSE_DB_URL", url)
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(query)
+    return at
+
+
+@pytest.fixture
+def app(demo_url, monkeypatch):
+    """A fresh app on the demo database, run once."""
+    at = fresh_app(demo_url, monkeypatch)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -106,10 +113,7 @@ def test_customer_page_shows_one_customer(app, demo_url):
 
 
 def test_customer_link_opens_that_customer(demo_url, monkeypatch):
-    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = fresh_app(demo_url, monkeypatch)
     at.run()
     at.query_params["customer"] = "C1002"
     at.switch_page("../pages/customer.py").run()
@@ -173,10 +177,7 @@ def test_reasons_page_and_an_owner_change_reattributes_late_euros(app, demo_url)
 
 def test_welcome_page_on_an_empty_database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("ENCAISSE_DB_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = fresh_app(url, monkeypatch)
     at.run()
     assert not at.exception
     assert at.title[0].value == "Encaisse"
@@ -188,12 +189,7 @@ def test_welcome_page_on_an_empty_database(tmp_path, monkeypatch):
 
 
 def test_url_reproduces_the_view(demo_url, monkeypatch):
-    monkeypatch.setenv("ENCAISSE_DB_URL", demo_url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["segment"] = ["SMB"]
-    at.query_params["lang"] = "FR"
+    at = fresh_app(demo_url, monkeypatch, segment=["SMB"], lang="FR")
     at.run()
     assert not at.exception
     assert at.title[0].value == "Vue d'ensemble"
@@ -215,12 +211,8 @@ def test_every_page_on_the_ibm_sample(tmp_path, monkeypatch, lang):
 
     url = f"sqlite:///{tmp_path / 'ibm.db'}"
     import_file(open_store(url), "ledger", IBM)
-    monkeypatch.setenv("ENCAISSE_DB_URL", url)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.query_params["preset"] = "Year to date" if lang == "EN" else "Année en cours"
+    at = fresh_app(url, monkeypatch, lang=lang,
+                   preset="Year to date" if lang == "EN" else "Année en cours")
     at.run()
     assert not at.exception, at.exception
     k = kpis(open_store(url), Period(dt.date(2014, 1, 1), dt.date(2014, 1, 9)))

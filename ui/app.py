@@ -16,75 +16,28 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 st.set_page_config(page_title="Encaisse", page_icon=":material/euro:", layout="wide")
 # Login gate: none yet (see the Trust issue); every page below is open.
 
+# (file, English title, icon); the title is translated at each run
+REPORTING = [("overview", "Overview", "dashboard"), ("collections", "Collections", "payments"),
+             ("satisfaction", "Satisfaction", "sentiment_satisfied"),
+             ("reasons", "Late-payment reasons", "help"),
+             ("segments", "Segments & customers", "groups"), ("customer", "Customer", "person")]
+MANAGE = [("data", "Data", "upload_file")]
+FIRST_RUN = [("welcome", "Welcome", "waving_hand"), ("data", "Data", "upload_file")]
+
+
+def pages(entries: list[tuple[str, str, str]], lang: str, with_default: bool = True) -> list:
+    """Pages of one navigation section; the first is the app's home when ``with_default``."""
+    return [st.Page(PAGES / f"{name}.py", title=t(title, lang), icon=f":material/{icon}:",
+                    url_path=name, default=with_default and i == 0)
+            for i, (name, title, icon) in enumerate(entries)]
+
+
 lang = state.language()
 if cache.is_empty():
-    pages = {
-        t("Reporting", lang): [
-            st.Page(
-                PAGES / "welcome.py",
-                title=t("Welcome", lang),
-                icon=":material/waving_hand:",
-                url_path="welcome",
-                default=True,
-            ),
-            st.Page(
-                PAGES / "data.py",
-                title=t("Data", lang),
-                icon=":material/upload_file:",
-                url_path="data",
-            ),
-        ]
-    }
     st.session_state["_view"] = state.View(lang, *state.default_view())
+    navigation = {t("Reporting", lang): pages(FIRST_RUN, lang)}
 else:
     st.session_state["_view"] = state.sidebar(lang)
-    pages = {
-        t("Reporting", lang): [
-            st.Page(
-                PAGES / "overview.py",
-                title=t("Overview", lang),
-                icon=":material/dashboard:",
-                url_path="overview",
-                default=True,
-            ),
-            st.Page(
-                PAGES / "collections.py",
-                title=t("Collections", lang),
-                icon=":material/payments:",
-                url_path="collections",
-            ),
-            st.Page(
-                PAGES / "satisfaction.py",
-                title=t("Satisfaction", lang),
-                icon=":material/sentiment_satisfied:",
-                url_path="satisfaction",
-            ),
-            st.Page(
-                PAGES / "reasons.py",
-                title=t("Late-payment reasons", lang),
-                icon=":material/help:",
-                url_path="reasons",
-            ),
-            st.Page(
-                PAGES / "segments.py",
-                title=t("Segments & customers", lang),
-                icon=":material/groups:",
-                url_path="segments",
-            ),
-            st.Page(
-                PAGES / "customer.py",
-                title=t("Customer", lang),
-                icon=":material/person:",
-                url_path="customer",
-            ),
-        ],
-        t("Manage", lang): [
-            st.Page(
-                PAGES / "data.py",
-                title=t("Data", lang),
-                icon=":material/upload_file:",
-                url_path="data",
-            ),
-        ],
-    }
-st.navigation(pages).run()
+    navigation = {t("Reporting", lang): pages(REPORTING, lang),
+                  t("Manage", lang): pages(MANAGE, lang, with_default=False)}
+st.navigation(navigation).run()
