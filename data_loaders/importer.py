@@ -593,9 +593,3 @@ def remember_customers(df: pd.DataFrame, attrs: dict[str, dict]) -> None:
             attrs[row.customer_id] = {c: getattr(row, c) for c in cols
                                       if getattr(row, c) is not None}
 
-
-def import_frame_files(engine: Engine, files: dict[str, Path], user: str = "demo") -> list[int]:
-    """Import several files in the order of SPEC.md's dependencies; returns their batch ids."""
-    order = ["customers", "invoices", "ledger", "payments", "actions", "reasons", "surveys",
-             "costs"]
-    return [import_file(engine, k, files[k], user=user).batch_id for k in order if k in files]

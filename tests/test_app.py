@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -207,9 +206,6 @@ def test_url_reproduces_the_view(demo_url, monkeypatch):
              Filters(segments=("SMB",)))
     assert at.metric[0].value == fmt_value(k["receivables"], "EUR", "fr")
 
-
-def test_environment_is_restored():
-    assert "ENCAISSE_DB_URL" not in os.environ or os.environ["ENCAISSE_DB_URL"]
 
 
 @pytest.mark.parametrize("lang", ["EN", "FR"])

@@ -83,7 +83,7 @@ def test_money_and_numbers_per_language():
     assert fmt_money(-5, "en") == "−€5.00"
     assert fmt_pct(12.345, "fr") == "12,3\u00a0%"
     assert fmt_pct(None, "fr") == "—"
-    assert fmt_days(57.25, "en") == "57.2 days" or fmt_days(57.25, "en") == "57.3 days"
+    assert fmt_days(57.25, "en") == "57.2 days"  # 57.25 is exact in binary: half to even
     assert fmt_date(dt.date(2026, 11, 3), "fr") == "03/11/2026"
     assert fmt_date(dt.date(2026, 11, 3), "en") == "2026-11-03"
     assert fmt_value(5585035.94, "EUR", "fr") == "5\u202f585\u202f036\u00a0€"
@@ -93,7 +93,7 @@ def test_column_formatters_pick_the_unit():
     f = column_formatters(["amount_eur", "recovery_rate", "dso", "due_date", "name"], "fr")
     assert f["amount_eur"](10) == "10,00\u00a0€"
     assert f["recovery_rate"](50) == "50,0\u00a0%"
-    assert f["dso"](12.25) in ("12,2", "12,3")
+    assert f["dso"](12.25) == "12,2"
     assert f["due_date"]("2024-01-31") == "31/01/2024"
     assert "name" not in f
 
