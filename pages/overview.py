@@ -14,7 +14,6 @@ now = cache.kpis(view.start, view.end, view.key)
 prev_p = view.period.previous()
 before = cache.kpis(prev_p.start, prev_p.end, view.key)
 targets = cache.settings("target.")
-view = state.View(view.lang, view.period, view.filters, now["currency"])
 
 cards = ["receivables", "overdue_pct", "dso", "cei", "recovery_rate", "cost_to_collect",
          "csat", "nps"]

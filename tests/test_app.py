@@ -236,3 +236,18 @@ def test_segment_table_has_every_kpi_per_segment(app, demo_url):
              Filters(segments=("Retail",)))
     assert retail["Receivables"] == k["receivables"]
     assert retail["DSO"] == pytest.approx(k["dso"])
+
+
+def test_every_page_uses_the_configured_reporting_currency(demo_url, monkeypatch):
+    from dashboard.store import set_setting
+
+    engine = engine_for(demo_url)
+    set_setting(engine, "currency", "USD")
+    try:
+        at = fresh_app(demo_url, monkeypatch, customer="C1003")
+        at.run()
+        at.switch_page("../pages/customer.py").run()
+        assert not at.exception
+        assert at.metric[0].value.startswith("$")
+    finally:
+        set_setting(engine, "currency", "EUR")

@@ -37,6 +37,11 @@ def data_end() -> dt.date | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def currency() -> str:
+    return store.reporting_currency(engine())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def is_empty() -> bool:
     return store.is_empty(engine())
 

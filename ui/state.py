@@ -92,7 +92,7 @@ def sidebar(lang: str) -> View:
                    start=fmt_date(period.start, lang), end=fmt_date(period.end, lang),
                    days=period.days))
     return View(lang, period, metrics.Filters(tuple(segments), tuple(regions),
-                                              tuple(collectors)))
+                                              tuple(collectors)), cache.currency())
 
 
 def current() -> View:
