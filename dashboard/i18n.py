@@ -11,6 +11,15 @@ LANGS = ("en", "fr")
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
 NBSP = "\u00a0"
 
+# Plain-language readings of a correlation, by its direction ("none" when too weak to tell).
+READINGS = {
+    "negative": "Customers with more {behaviour} give lower CSAT scores: {strength} "
+                "correlation (r = {r}, {n} customers).",
+    "positive": "Customers with more {behaviour} give higher CSAT scores: {strength} "
+                "correlation (r = {r}, {n} customers).",
+    "none": "No clear link between {behaviour} and CSAT scores (r = {r}, {n} customers).",
+}
+
 FR: dict[str, str] = {
     # navigation and pages
     "Overview": "Vue d'ensemble", "Collections": "Recouvrement", "Satisfaction": "Satisfaction",
@@ -66,12 +75,12 @@ FR: dict[str, str] = {
     "Correlation with CSAT score (r)": "Corrélation avec la note CSAT (r)",
     "days late": "jours de retard", "disputes": "litiges", "reminders": "relances",
     "none": "nulle", "weak": "faible", "moderate": "modérée", "strong": "forte",
-    "reading_negative": "Les clients qui ont plus de {behaviour} donnent de moins bonnes notes "
-                        "CSAT : corrélation {strength} (r = {r}, {n} clients).",
-    "reading_positive": "Les clients qui ont plus de {behaviour} donnent de meilleures notes "
-                        "CSAT : corrélation {strength} (r = {r}, {n} clients).",
-    "reading_none": "Pas de lien net entre les {behaviour} et la note CSAT (r = {r}, "
-                    "{n} clients).",
+    READINGS["negative"]: "Les clients qui ont plus de {behaviour} donnent de moins bonnes "
+                          "notes CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    READINGS["positive"]: "Les clients qui ont plus de {behaviour} donnent de meilleures notes "
+                          "CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    READINGS["none"]: "Pas de lien net entre les {behaviour} et la note CSAT (r = {r}, "
+                      "{n} clients).",
     "Not enough answers to measure a link.": "Pas assez de réponses pour mesurer un lien.",
     "{n} comments": "{n} commentaires", "Date": "Date", "Score": "Note", "Comment":
         "Commentaire", "Type": "Type", "Name": "Nom",
@@ -149,19 +158,7 @@ KPI_HELP_PREFIX = {"en": "Formula: ", "fr": "Formule : "}
 def t(text: str, lang: str = "en", **values) -> str:
     """Translate English ``text`` into ``lang`` (falling back to English), then format it."""
     out = FR.get(text, text) if lang == "fr" else text
-    if text.startswith("reading_") and lang == "en":
-        out = READINGS_EN[text]
     return out.format(**values) if values else out
-
-
-READINGS_EN = {
-    "reading_negative": "Customers with more {behaviour} give lower CSAT scores: {strength} "
-                        "correlation (r = {r}, {n} customers).",
-    "reading_positive": "Customers with more {behaviour} give higher CSAT scores: {strength} "
-                        "correlation (r = {r}, {n} customers).",
-    "reading_none": "No clear link between {behaviour} and CSAT scores (r = {r}, "
-                    "{n} customers).",
-}
 
 
 def _missing(value) -> bool:
@@ -243,7 +240,7 @@ def vega_locale(lang: str) -> dict:
 
 
 MONEY_COLUMNS = {"amount", "receivables", "current", "overdue", "credit_sales", "collected",
-                 "collection_cost", "value", "previous"}
+                 "collection_cost"}
 PCT_COLUMNS = {"overdue_pct", "cei", "recovery_rate", "cost_to_collect", "dispute_rate",
                "payment_failure_rate", "csat"}
 DAY_COLUMNS = {"dso", "dso_countback", "best_possible_dso", "add", "avg_days_late"}
@@ -255,7 +252,7 @@ def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
     out = {}
     for col in columns:
         name = str(col)
-        if name.endswith("_eur") or name in MONEY_COLUMNS - {"value", "previous"}:
+        if name.endswith("_eur") or name in MONEY_COLUMNS:
             out[col] = partial(fmt_money, lang=lang, currency=currency)
         elif name.endswith("_pct") or name in PCT_COLUMNS:
             # cost to collect is a fraction of a percent: two decimals tell segments apart

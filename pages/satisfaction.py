@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import analytics, charts
-from dashboard.i18n import fmt_number
+from dashboard.i18n import READINGS, fmt_number
 from dashboard.metrics import METRICS
 from ui import cache, state, widgets
 
@@ -49,8 +49,8 @@ for c in found:
     if c.r is None:
         st.markdown(f"- {view.t('Not enough answers to measure a link.')}")
         continue
-    key = "reading_none" if c.strength == "none" else f"reading_{c.direction}"
-    st.markdown("- " + view.t(key, behaviour=behaviour_name, strength=view.t(c.strength),
+    reading = READINGS["none" if c.strength == "none" else c.direction]
+    st.markdown("- " + view.t(reading, behaviour=behaviour_name, strength=view.t(c.strength),
                               r=fmt_number(c.r, view.lang, 2), n=c.customers))
 points = analytics.behaviour_points(behaviour)
 if not points.empty:

@@ -13,6 +13,7 @@ from dashboard import charts
 from dashboard.exports import to_csv_bytes, to_xlsx_bytes
 from dashboard.i18n import (
     FR,
+    READINGS,
     column_formatters,
     fmt_date,
     fmt_days,
@@ -118,13 +119,14 @@ def test_exports_never_carry_live_formulas():
 
 
 def test_correlation_readings_are_sentences_in_both_languages():
-    en = t("reading_negative", "en", behaviour=t("days late", "en"), strength=t("weak", "en"),
+    en = t(READINGS["negative"], "en", behaviour=t("days late", "en"), strength=t("weak", "en"),
            r="-0.17", n=277)
     assert en == ("Customers with more days late give lower CSAT scores: weak correlation "
                   "(r = -0.17, 277 customers).")
-    fr = t("reading_negative", "fr", behaviour=t("days late", "fr"), strength=t("weak", "fr"),
+    fr = t(READINGS["negative"], "fr", behaviour=t("days late", "fr"), strength=t("weak", "fr"),
            r="-0,17", n=277)
     assert "jours de retard" in fr and "faible" in fr
+    assert all(sentence in FR for sentence in READINGS.values())
 
 
 def test_ui_strings_have_french():
