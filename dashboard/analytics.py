@@ -21,6 +21,7 @@ from dashboard.metrics import (
     ACT,
     AGING_BUCKETS,
     CODES,
+    COST,
     CUS,
     FALLBACK_OWNER,
     INV,
@@ -173,9 +174,7 @@ def cost_by_month(engine: Engine, end: dt.date, months: int, filters: Filters) -
                                                                                   ACT.c.channel))
     if selected is not None:
         q = q.where(ACT.c.customer_id.in_(selected))
-    from dashboard.models import Cost
-
-    c = Cost.__table__
+    c = COST
     lines = (select(c.c.month, (literal("overhead: ") + c.c.category).label("source"),
                     func.sum(c.c.amount_cents).label("cost"))
              .where(live(c), c.c.month.between(f"{first:%Y-%m}", f"{end:%Y-%m}"))

@@ -10,6 +10,7 @@ scores that follow what each customer lived (late payments, disputes, formal not
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -113,8 +114,7 @@ def build(seed: int = 7, customers: int = 300, months: int = 24,
         _, rate, mean_amount, _, _, _ = SEGMENTS[s]
         for m0 in starts:
             season = 1.25 if m0.month in (3, 6, 9, 11) else (0.7 if m0.month == 8 else 1.0)
-            length = (month_starts(m0.replace(day=28) + dt.timedelta(days=4), 1)[0]
-                      - m0).days
+            length = calendar.monthrange(m0.year, m0.month)[1]
             last_day = min(length, (end - m0).days + 1)
             for _ in range(rng.poisson(rate * season)):
                 day = int(rng.integers(0, last_day))
