@@ -11,6 +11,10 @@ LANGS = ("en", "fr")
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
 NBSP = "\u00a0"
 
+# Aging buckets (SPEC's keys) as a reader names them; the text is the translation key.
+AGING_LABELS = {"current": "Not yet due", "d1_30": "1–30 days", "d31_60": "31–60 days",
+                "d61_90": "61–90 days", "d90_plus": "Over 90 days"}
+
 # Plain-language readings of a correlation, by its direction ("none" when too weak to tell).
 READINGS = {
     "negative": "Customers with more {behaviour} give lower CSAT scores: {strength} "
@@ -48,8 +52,9 @@ FR: dict[str, str] = {
         "meilleur possible {a}, ADD {b}",
     # overview
     "Monthly trends": "Tendances mensuelles", "Aging at {date}": "Balance âgée au {date}",
-    "current": "non échu", "d1_30": "1–30 j", "d31_60": "31–60 j", "d61_90": "61–90 j",
-    "d90_plus": "> 90 j", "Amount": "Montant", "Month": "Mois", "Value": "Valeur",
+    "Not yet due": "Non échu", "1–30 days": "1–30 j", "31–60 days": "31–60 j",
+    "61–90 days": "61–90 j", "Over 90 days": "> 90 j",
+    "Amount": "Montant", "Month": "Mois", "Value": "Valeur",
     "Days": "Jours", "Download the KPI table": "Télécharger le tableau des indicateurs",
     "KPI": "Indicateur", "Previous period": "Période précédente", "Change": "Variation",
     "Formula": "Formule", "Target": "Objectif",

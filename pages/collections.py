@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import analytics, charts
 from dashboard.charts import AGING_COLORS
-from dashboard.i18n import fmt_pct
+from dashboard.i18n import AGING_LABELS, fmt_pct
 from dashboard.metrics import AGING_BUCKETS, METRICS
 from ui import cache, state, widgets
 
@@ -40,10 +40,10 @@ with left:
     aging = months[["month", *AGING_BUCKETS]].melt("month", var_name="bucket",
                                                     value_name="amount")
     aging["month"] = aging["month"].dt.strftime("%Y-%m")
-    aging["bucket"] = aging["bucket"].map(view.t)
-    widgets.chart(charts.stacked_bars(aging, "month", "amount", "bucket",
-                                      [view.t(b) for b in AGING_BUCKETS], view.currency,
-                                      view.lang, colors=AGING_COLORS))
+    names = {b: view.t(AGING_LABELS[b]) for b in AGING_BUCKETS}
+    aging["bucket"] = aging["bucket"].map(names)
+    widgets.chart(charts.stacked_bars(aging, "month", "amount", "bucket", list(names.values()),
+                                      view.currency, view.lang, colors=AGING_COLORS))
 with right:
     st.subheader(view.t("CEI by month"))
     widgets.chart(charts.trend(months, "month", {"cei": label("cei")}, "%", view.lang))

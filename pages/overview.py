@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.i18n import fmt_date, fmt_value
+from dashboard.i18n import AGING_LABELS, fmt_date, fmt_value
 from dashboard.metrics import AGING_BUCKETS, METRICS
 from ui import cache, state, widgets
 
@@ -56,7 +56,7 @@ for row in (panels[:3], panels[3:]):
 
 st.subheader(view.t("Aging at {date}", date=fmt_date(view.end, view.lang)))
 aging = pd.DataFrame({"bucket": AGING_BUCKETS,
-                      "label": [view.t(b) for b in AGING_BUCKETS],
+                      "label": [view.t(AGING_LABELS[b]) for b in AGING_BUCKETS],
                       "amount": [now["aging"][b] for b in AGING_BUCKETS]})
 widgets.chart(charts.aging_bars(aging, view.t("Amount") + f" ({view.currency})", view.lang))
 

@@ -129,6 +129,15 @@ def test_correlation_readings_are_sentences_in_both_languages():
     assert all(sentence in FR for sentence in READINGS.values())
 
 
+def test_aging_buckets_have_reader_labels_in_both_languages():
+    from dashboard.i18n import AGING_LABELS
+    from dashboard.metrics import AGING_BUCKETS
+
+    assert [AGING_LABELS[b] for b in AGING_BUCKETS] == [
+        "Not yet due", "1–30 days", "31–60 days", "61–90 days", "Over 90 days"]
+    assert t(AGING_LABELS["d90_plus"], "fr") == "> 90 j"
+
+
 def test_ui_strings_have_french():
     import ast
     from pathlib import Path
