@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from dashboard import metrics, store
+from dashboard import auth, metrics, store
 
 EXIT_REFUSED = 2
 
@@ -63,6 +64,34 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bat.add_subparsers(dest="action")
     dele = bsub.add_parser("delete", parents=[db], help="undo one batch")
     dele.add_argument("id", type=int)
+    dele.add_argument("--user", default=None, help="who undoes it (default: the login name)")
+
+    users = sub.add_parser("users", parents=[db], help="manage who may sign in")
+    usub = users.add_subparsers(dest="action", required=True)
+    add = usub.add_parser("add", parents=[db], help="add a user (password from standard input "
+                          "when it is not a terminal, else prompted)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=auth.ROLES)
+    usub.add_parser("list", parents=[db], help="list users").add_argument("--json",
+                                                                          action="store_true")
+    usub.add_parser("remove", parents=[db], help="remove a user").add_argument("name")
+    usub.add_parser("passwd", parents=[db], help="change a user's password").add_argument("name")
+    role = usub.add_parser("role", parents=[db], help="change a user's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=auth.ROLES)
+
+    aud = sub.add_parser("audit", parents=[db], help="who did what: imports, undos, settings")
+    aud.add_argument("--limit", type=int, default=50)
+    aud.add_argument("--json", action="store_true")
+
+    rep = sub.add_parser("report", parents=[db], help="write the leadership KPI pack (.xlsx)")
+    rep.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    rep.add_argument("--from", dest="start", type=_date, default=None)
+    rep.add_argument("--to", dest="end", type=_date, default=None)
+    rep.add_argument("--segment", action="append", default=[])
+    rep.add_argument("--region", action="append", default=[])
+    rep.add_argument("--collector", action="append", default=[])
+    rep.add_argument("--lang", choices=["en", "fr"], default="en")
 
     k = sub.add_parser("kpis", parents=[db], help="compute the KPIs")
     k.add_argument("--from", dest="start", type=_date, default=None)
@@ -81,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = getattr(args, "db", None)
     handler = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import,
-               "batches": cmd_batches, "kpis": cmd_kpis, "serve": cmd_serve}[args.command]
+               "batches": cmd_batches, "kpis": cmd_kpis, "serve": cmd_serve,
+               "users": cmd_users, "audit": cmd_audit, "report": cmd_report}[args.command]
     return handler(args, url) or 0
 
 
@@ -124,7 +154,7 @@ def cmd_batches(args, url) -> int:
     engine = _engine(url)
     if args.action == "delete":
         try:
-            removed = store.delete_batch(engine, args.id)
+            removed = store.delete_batch(engine, args.id, args.user or _login())
         except KeyError:
             print(f"No batch {args.id}.", file=sys.stderr)
             return 1
@@ -146,14 +176,26 @@ def cmd_batches(args, url) -> int:
     return 0
 
 
-def cmd_kpis(args, url) -> int:
-    engine = _engine(url)
+def _login() -> str:
+    """Who runs the command: the operating system's login name."""
+    return getpass.getuser()
+
+
+def _view(args, engine: Engine) -> tuple[metrics.Period, metrics.Filters] | None:
     period = metrics.default_period(engine, args.start, args.end)
     if period.start > period.end:
         print("--from is after --to", file=sys.stderr)
+        return None
+    return period, metrics.Filters(tuple(args.segment), tuple(args.region),
+                                   tuple(args.collector))
+
+
+def cmd_kpis(args, url) -> int:
+    engine = _engine(url)
+    view = _view(args, engine)
+    if view is None:
         return 1
-    filters = metrics.Filters(tuple(args.segment), tuple(args.region), tuple(args.collector))
-    result = metrics.kpis(engine, period, filters)
+    result = metrics.kpis(engine, *view)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
@@ -173,6 +215,73 @@ def format_kpis(result: dict) -> str:
     for o in result["owners"]:
         lines.append(f"  Owner {o['owner']:<24} {o['invoices']} invoices, {o['amount']:,.2f}")
     return "\n".join(lines)
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """From standard input when it is not a terminal (scripts), else prompted twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise auth.AuthError("the two passwords differ")
+    return first
+
+
+def cmd_users(args, url) -> int:
+    engine = _engine(url)
+    try:
+        if args.action == "list":
+            users = auth.list_users(engine)
+            if args.json:
+                print(json.dumps(users, indent=2))
+            for u in [] if args.json else users:
+                print(f"{u['name']:<30} {u['role']:<9} added {u['created_at'][:10]} "
+                      f"by {u['created_by']}")
+            if not users and not args.json:
+                print("No users: the dashboard is open to anyone who reaches it.")
+        elif args.action == "add":
+            auth.check_role(args.role)
+            auth.add_user(engine, args.name, read_password(), args.role, _login())
+            print(f"User {args.name} added ({args.role}).")
+        elif args.action == "remove":
+            auth.remove_user(engine, args.name, _login())
+            print(f"User {args.name} removed.")
+        elif args.action == "passwd":
+            auth.set_password(engine, args.name, read_password("New password: "), _login())
+            print(f"Password of {args.name} changed.")
+        elif args.action == "role":
+            auth.set_role(engine, args.name, args.role, _login())
+            print(f"User {args.name} is now {args.role}.")
+    except auth.AuthError as exc:
+        print(f"encaisse users: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit(args, url) -> int:
+    events = store.audit_log(_engine(url), args.limit)
+    if args.json:
+        print(json.dumps(events, indent=2, ensure_ascii=False))
+        return 0
+    for e in events:
+        print(f"{e['at'][:19]}  {e['actor']:<20} {e['action']:<13} {e['detail']}")
+    return 0
+
+
+def cmd_report(args, url) -> int:
+    from dashboard.report import write_report
+
+    engine = _engine(url)
+    view = _view(args, engine)
+    if view is None:
+        return 1
+    out = Path(args.output)
+    if out.suffix.lower() != ".xlsx":
+        print("the KPI pack is an Excel workbook: name it FILE.xlsx", file=sys.stderr)
+        return 1
+    out.write_bytes(write_report(engine, *view, lang=args.lang))
+    print(f"KPI pack written to {out} ({view[0].start} to {view[0].end}).")
+    return 0
 
 
 def cmd_serve(args, url) -> int:

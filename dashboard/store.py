@@ -13,10 +13,15 @@ from platformdirs import user_data_dir
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from dashboard.models import FACT_TABLES, Batch, ReasonCode, Setting
+from dashboard.models import FACT_TABLES, AuditEvent, Batch, ReasonCode, Setting
 
 DEFAULT_CURRENCY = "EUR"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# One advisory lock key for every write that must not interleave with another (PostgreSQL).
+WRITE_LOCK_KEY = 0x456E6361  # "Enca"
+# How long a writer waits for another one to finish (SQLite busy timeout), in milliseconds:
+# an import of a million rows holds the write lock for several seconds.
+WRITE_WAIT_MS = 600_000
 
 
 def default_db_url() -> str:
@@ -47,7 +52,7 @@ def make_engine(url: str | None = None) -> Engine:
         def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={WRITE_WAIT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
             # 64 MB page cache (default 2 MB): bulk merges maintain several indexes
             cur.execute("PRAGMA cache_size=-65536")
@@ -58,10 +63,28 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN")
+            # A writer takes the write lock up front (BEGIN IMMEDIATE): a deferred transaction
+            # that read first could not upgrade once another writer committed (SQLITE_BUSY).
+            writes = conn.get_execution_options().get("writer", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def begin_write(conn: Connection):
+    """Begin a transaction that writes the live tables, one writer at a time.
+
+    SQLite: BEGIN IMMEDIATE, waiting up to ``WRITE_WAIT_MS`` for the lock. PostgreSQL: a
+    transaction-scoped advisory lock, so that two imports (two users, or the command line while
+    the app runs) land as if run one after the other, each seeing what the other committed.
+    """
+    conn.execution_options(writer=True)
+    tx = conn.begin()
+    conn.execution_options(writer=False)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+    return tx
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -141,7 +164,7 @@ def batch_dict(b: Batch) -> dict:
     }
 
 
-def delete_batch(engine: Engine, batch_id: int) -> dict[str, int]:
+def delete_batch(engine: Engine, batch_id: int, user: str = "system") -> dict[str, int]:
     """Undo a batch: remove the rows it wrote and bring back the versions it replaced.
 
     Where a later batch has since replaced a row of this one, the version this batch replaced
@@ -149,8 +172,10 @@ def delete_batch(engine: Engine, batch_id: int) -> dict[str, int]:
     Returns the number of rows removed per table. Raises ``KeyError`` for an unknown batch.
     """
     removed: dict[str, int] = {}
-    with engine.begin() as conn:
-        if conn.execute(select(Batch.id).where(Batch.id == batch_id)).first() is None:
+    with engine.connect() as conn, begin_write(conn):
+        batch = conn.execute(select(Batch.kind, Batch.file_name).where(Batch.id == batch_id)
+                             ).first()
+        if batch is None:
             raise KeyError(batch_id)
         for name, model in reversed(FACT_TABLES.items()):
             t = model.__table__
@@ -170,7 +195,26 @@ def delete_batch(engine: Engine, batch_id: int) -> dict[str, int]:
             conn.execute(update(t).where(t.c.replaced_by == batch_id).values(replaced_by=None))
             removed[name] = live
         conn.execute(Batch.__table__.delete().where(Batch.id == batch_id))
+        audit(conn, user, "batch_delete", f"batch {batch_id} ({batch.kind} {batch.file_name}): "
+              f"{sum(removed.values())} row(s) removed")
     return removed
+
+
+# --- audit log -----------------------------------------------------------------------------
+
+def audit(conn: Connection, actor: str, action: str, detail: str = "") -> None:
+    """Record who did what, in the caller's transaction (so it lands only if the act does)."""
+    conn.execute(AuditEvent.__table__.insert().values(
+        at=dt.datetime.now(dt.UTC), actor=actor, action=action, detail=detail))
+
+
+def audit_log(engine: Engine, limit: int = 200) -> list[dict]:
+    """The newest audit events first."""
+    t = AuditEvent.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.at, t.c.actor, t.c.action, t.c.detail)
+                            .order_by(t.c.id.desc()).limit(limit)).mappings().all()
+    return [dict(r) | {"at": r["at"].isoformat()} for r in rows]
 
 
 # --- settings and taxonomy -----------------------------------------------------------------
@@ -183,7 +227,7 @@ def get_setting(engine: Engine, key: str, default: str | None = None) -> str | N
 
 def set_setting(engine: Engine, key: str, value: str, user: str = "system") -> None:
     now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
+    with engine.connect() as conn, begin_write(conn):
         t = Setting.__table__
         exists = conn.execute(select(t.c.key).where(t.c.key == key)).first()
         values = {"value": value, "updated_by": user, "updated_at": now}
@@ -191,6 +235,14 @@ def set_setting(engine: Engine, key: str, value: str, user: str = "system") -> N
             conn.execute(update(t).where(t.c.key == key).values(**values))
         else:
             conn.execute(t.insert().values(key=key, **values))
+        audit(conn, user, "setting", f"{key} = {value}")
+
+
+def delete_setting(engine: Engine, key: str, user: str = "system") -> None:
+    with engine.connect() as conn, begin_write(conn):
+        gone = conn.execute(Setting.__table__.delete().where(Setting.key == key)).rowcount
+        if gone:
+            audit(conn, user, "setting", f"{key} removed")
 
 
 def settings_with_prefix(engine: Engine, prefix: str) -> dict[str, str]:
@@ -216,11 +268,12 @@ def taxonomy(conn_or_engine: Engine | Connection) -> list[dict]:
     return [dict(r) for r in conn_or_engine.execute(stmt).mappings()]
 
 
-def set_reason_owner(engine: Engine, code: str, owner: str) -> None:
-    with engine.begin() as conn:
+def set_reason_owner(engine: Engine, code: str, owner: str, user: str = "system") -> None:
+    with engine.connect() as conn, begin_write(conn):
         res = conn.execute(update(ReasonCode).where(ReasonCode.code == code).values(owner=owner))
         if res.rowcount == 0:
             raise KeyError(code)
+        audit(conn, user, "taxonomy", f"{code} owned by {owner}")
 
 
 def is_empty(engine: Engine) -> bool:

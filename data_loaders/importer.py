@@ -2,9 +2,9 @@
 
 A file is read twice in chunks: once to learn each column's conventions (decimal mark, day/month
 order) from all its values, once to parse, check and stage the rows in temporary tables. Checks
-that need the database (duplicate keys, unknown invoices) run on the staged rows. Only when no
-problem was found are the rows merged into the live tables, in the same transaction: a refused
-file writes nothing, and memory does not grow with the file.
+that need the database (duplicate keys, unknown invoices) run on the staged rows under the write
+lock. Only when no problem was found are the rows merged into the live tables, in that one
+transaction: a refused or killed import writes nothing, and memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ from sqlalchemy import (
 )
 
 from dashboard.models import FACT_TABLES, Batch, Customer
-from dashboard.store import bulk_insert, refresh_statistics, reporting_currency, taxonomy
+from dashboard.store import (
+    audit,
+    begin_write,
+    bulk_insert,
+    refresh_statistics,
+    reporting_currency,
+    taxonomy,
+)
 from data_loaders.columns import (
     KINDS,
     LABELS,
@@ -517,71 +524,98 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, sheet: str | Non
 
 def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
            user: str | None, progress: Progress | None) -> ImportReport:
+    """Stage and check, then merge as one batch.
+
+    Staging writes only temporary tables of this connection, in a transaction of its own, so
+    it holds no lock: several files can be read and checked at once. The merge then takes the
+    write lock (``begin_write``), checks against the live tables and writes the batch in one
+    transaction: two imports land one after the other, and a process killed at any moment
+    leaves the database as it was (the temporary tables die with the connection).
+    """
     kind = ctx.kind.name
     tables = TARGETS[kind]
     meta = MetaData()
     stages = {t: stage_table(t, meta) for t in tables}
     attrs: dict[str, dict] = {}
     with engine.connect() as conn:
-        tx = conn.begin()
         try:
-            batch_id = conn.execute(insert(Batch.__table__).values(
-                kind=kind, file_name=report.file, sha256=source.sha256,
-                imported_by=user or getpass.getuser(),
-                imported_at=dt.datetime.now(dt.UTC)).returning(Batch.__table__.c.id)).scalar_one()
-            for stage in stages.values():
-                stage.create(conn)
-            for _, raw in source.chunks():
-                report.rows_read += len(raw)
-                if raw.empty:
-                    continue
-                df = convert(ctx, raw, report)
-                check_rows(kind, df, ctx, report)
-                if not report.ok:
-                    continue  # keep reading to report every problem, stage nothing more
-                if kind == "ledger":
-                    remember_customers(df, attrs)
-                for table, rows in shape(kind, df).items():
-                    bulk_insert(conn, stages[table].name, ["src_row", *rows.columns],
-                                as_tuples(rows))
-                if progress:
-                    progress("checking", report.rows_read)
-            if report.rows_read == 0:
-                report.add(Problem(None, None, None, "the file has a header but no data rows",
-                                   "export the data rows too"))
-            if report.ok:
-                check_staged(conn, ctx.kind, stages, ctx, report)
+            with conn.begin():
+                for stage in stages.values():
+                    stage.create(conn)
+                stage_file(conn, source, ctx, report, stages, attrs, progress)
             if not report.ok:
-                tx.rollback()
                 raise ImportRefused(report)
-            for table in tables:
-                added, replaced, unchanged = merge(conn, table, stages[table], batch_id)
-                report.added += added
-                report.replaced += replaced
-                report.unchanged += unchanged
-            if kind == "ledger":
-                report.replaced += retire_ledger_payments(conn, stages, batch_id)
-            if kind != "customers":
-                report.customers_created = create_customers(conn, stages, attrs, batch_id)
-            conn.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch_id).values(
-                rows_read=report.rows_read, rows_added=report.added,
-                rows_replaced=report.replaced, rows_unchanged=report.unchanged,
-                customers_created=len(report.customers_created)))
-            for stage in stages.values():
-                stage.drop(conn)
-            if report.dry_run:
-                tx.rollback()
-            else:
-                tx.commit()
-                report.batch_id, report.committed = batch_id, True
+            with begin_write(conn) as tx:
+                check_staged(conn, ctx.kind, stages, ctx, report)
+                if not report.ok:
+                    tx.rollback()
+                    raise ImportRefused(report)
+                merge_batch(conn, source, ctx, report, stages, attrs, user)
+                if report.dry_run:
+                    tx.rollback()
+            if not report.dry_run:
+                report.committed = True
                 refresh_statistics(engine, {*tables, "customers"})
             if progress:
                 progress("done", report.rows_read)
             return report
-        except BaseException:
-            if tx.is_active:
-                tx.rollback()
-            raise
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                for stage in stages.values():
+                    stage.drop(conn, checkfirst=True)
+
+
+def stage_file(conn: Connection, source: Source, ctx: Context, report: ImportReport,
+               stages: dict[str, Table], attrs: dict[str, dict],
+               progress: Progress | None) -> None:
+    """Parse and check every row; stage the rows while the file is still without problems."""
+    kind = ctx.kind.name
+    for _, raw in source.chunks():
+        report.rows_read += len(raw)
+        if raw.empty:
+            continue
+        df = convert(ctx, raw, report)
+        check_rows(kind, df, ctx, report)
+        if not report.ok:
+            continue  # keep reading to report every problem, stage nothing more
+        if kind == "ledger":
+            remember_customers(df, attrs)
+        for table, rows in shape(kind, df).items():
+            bulk_insert(conn, stages[table].name, ["src_row", *rows.columns], as_tuples(rows))
+        if progress:
+            progress("checking", report.rows_read)
+    if report.rows_read == 0:
+        report.add(Problem(None, None, None, "the file has a header but no data rows",
+                           "export the data rows too"))
+
+
+def merge_batch(conn: Connection, source: Source, ctx: Context, report: ImportReport,
+                stages: dict[str, Table], attrs: dict[str, dict], user: str | None) -> None:
+    """Inside the write transaction: record the batch, merge every table, audit it."""
+    kind = ctx.kind.name
+    who = user or getpass.getuser()
+    batch_id = conn.execute(insert(Batch.__table__).values(
+        kind=kind, file_name=report.file, sha256=source.sha256, imported_by=who,
+        imported_at=dt.datetime.now(dt.UTC)).returning(Batch.__table__.c.id)).scalar_one()
+    for table in TARGETS[kind]:
+        added, replaced, unchanged = merge(conn, table, stages[table], batch_id)
+        report.added += added
+        report.replaced += replaced
+        report.unchanged += unchanged
+    if kind == "ledger":
+        report.replaced += retire_ledger_payments(conn, stages, batch_id)
+    if kind != "customers":
+        report.customers_created = create_customers(conn, stages, attrs, batch_id)
+    conn.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch_id).values(
+        rows_read=report.rows_read, rows_added=report.added,
+        rows_replaced=report.replaced, rows_unchanged=report.unchanged,
+        customers_created=len(report.customers_created)))
+    audit(conn, who, "import", f"batch {batch_id}: {kind} {report.file} ({report.rows_read} "
+          f"rows, {report.added} added, {report.replaced} replaced)")
+    if not report.dry_run:
+        report.batch_id = batch_id
 
 
 def remember_customers(df: pd.DataFrame, attrs: dict[str, dict]) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.i18n import fmt_money, fmt_value
 from ui import cache, state, widgets
 
-view = state.current()
+view = state.require("customers")
 st.title(view.t("Customer"))
 everyone = cache.as_of_table("customer_list", view.end, view.key, "")
 ids = list(everyone["customer_id"])
@@ -22,9 +22,9 @@ else:
 if customer:
     detail = cache.customer_detail(customer, view.end)
     profile = detail["profile"].iloc[0]
-    st.header(f"{profile['name'] or customer}")
-    st.caption(" · ".join(str(v) for v in (profile["segment"], profile["region"],
-                                           profile["collector"]) if v))
+    st.header(widgets.plain(profile["name"] or customer))
+    st.caption(" · ".join(widgets.plain(v) for v in (profile["segment"], profile["region"],
+                                                     profile["collector"]) if v))
     row = everyone.set_index("customer_id").loc[customer]
     a, b, c = st.columns(3)
     a.metric(view.t("Open balance"), fmt_money(row["open_eur"], view.lang, view.currency),

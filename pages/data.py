@@ -15,7 +15,7 @@ from data_loaders.read import FileUnreadable, count_rows, open_source
 from data_loaders.report import ImportRefused, ImportReport
 from ui import cache, state, widgets
 
-view = state.current()
+view = state.require("upload")
 st.title(view.t("Data"))
 engine = cache.engine()
 NOT_IN_FILE = "—"
@@ -99,7 +99,8 @@ if uploaded is not None:
 
         try:
             report = import_file(engine, kind, path, mapping=mapping, dry_run=run_check,
-                                 user="dashboard", name=uploaded.name, progress=progress)
+                                 user=view.account.name, name=uploaded.name,
+                                 progress=progress)
         except ImportRefused as exc:
             show_refusal(exc.report)
         else:
@@ -135,7 +136,7 @@ else:
     chosen = left.selectbox(view.t("Batch to undo"), list(batches["id"]), key="undo_id",
                             format_func=lambda i: f"{i} — {batches.set_index('id').at[i, 'file']}")
     if right.button(view.t("Undo batch"), key="undo_batch"):
-        store.delete_batch(engine, int(chosen))
+        store.delete_batch(engine, int(chosen), view.account.name)
         cache.clear()
         st.success(view.t("Batch {id} undone.", id=chosen))
         st.rerun()

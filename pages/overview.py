@@ -1,5 +1,7 @@
 """Overview: the leadership page. KPI cards with trend and target, monthly trends, aging."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -59,6 +61,14 @@ aging = pd.DataFrame({"bucket": AGING_BUCKETS,
                       "label": [view.t(AGING_LABELS[b]) for b in AGING_BUCKETS],
                       "amount": [now["aging"][b] for b in AGING_BUCKETS]})
 widgets.chart(charts.aging_bars(aging, view.t("Amount") + f" ({view.currency})", view.lang))
+
+if view.can("exports"):
+    # Built when clicked (deferred data), not at every render of the page
+    st.download_button(view.t("Download the KPI pack (Excel)"),
+                       partial(cache.kpi_pack, view.start, view.end, view.key, view.lang),
+                       file_name=f"encaisse_kpi_pack_{view.start}_{view.end}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:", key="kpi_pack", on_click="ignore")
 
 with st.expander(view.t("Download the KPI table")):
     rows = [{"kpi": view.t(m.label), "value": now[m.name], "previous": before[m.name],

@@ -29,7 +29,7 @@ else:
     top_reason = next(r for r in now["late_reasons"] if r["owner"] == top["owner"])
     share = 100 * top["amount"] / owners["amount"].sum()
     st.markdown("**" + view.t("{owner} owns {share} of late euros in this period, mostly "
-                              "{reason}.", owner=owner_label(top["owner"]),
+                              "{reason}.", owner=widgets.plain(owner_label(top["owner"])),
                               share=fmt_pct(share, view.lang, 0),
                               reason=label_of.get(top_reason["reason"], top_reason["reason"]))
                 + "**")
@@ -68,26 +68,28 @@ else:
     causes["owner"] = causes["owner"].map(owner_label)
     widgets.table(causes, "causes", view, {"reason": "Reason", "owner": "Owner",
                                            "invoices": "Invoices", "amount": "Amount"})
-    st.markdown("**" + view.t("Invoices behind") + "**")
-    invoices = cache.period_table("reason_invoices", view.start, view.end, view.key, owner,
-                                  reason)
-    invoices["reason"] = invoices["reason"].map(lambda c: label_of.get(c, c))
-    invoices["owner"] = invoices["owner"].map(owner_label)
-    widgets.table(invoices, "reason_invoices", view,
-                  {"invoice_id": "Invoice", "reason": "Reason", "owner": "Owner",
-                   "customer_id": "Customer", "name": "Name", "due_date": "Due date",
-                   "amount_eur": "Amount"})
+    if view.can("customers"):  # the invoices name their customers
+        st.markdown("**" + view.t("Invoices behind") + "**")
+        invoices = cache.period_table("reason_invoices", view.start, view.end, view.key, owner,
+                                      reason)
+        invoices["reason"] = invoices["reason"].map(lambda c: label_of.get(c, c))
+        invoices["owner"] = invoices["owner"].map(owner_label)
+        widgets.table(invoices, "reason_invoices", view,
+                      {"invoice_id": "Invoice", "reason": "Reason", "owner": "Owner",
+                       "customer_id": "Customer", "name": "Name", "due_date": "Due date",
+                       "amount_eur": "Amount"})
 
-with st.expander(view.t("Taxonomy: who owns each cause")):
-    editable = pd.DataFrame(codes)[["code", "label_en", "label_fr", "owner"]]
-    edited = st.data_editor(
-        editable, hide_index=True, disabled=["code", "label_en", "label_fr"], key="taxonomy",
-        column_config={"owner": st.column_config.SelectboxColumn(
-            view.t("Owner"), options=list(OWNERS), required=True)})
-    if st.button(view.t("Save owners"), key="save_owners"):
-        for code, owner in zip(edited["code"], edited["owner"], strict=True):
-            if owner != next(c["owner"] for c in codes if c["code"] == code):
-                store.set_reason_owner(cache.engine(), code, owner)
-        cache.clear()
-        st.success(view.t("Owners saved."))
-        st.rerun()
+if view.can("admin"):  # the taxonomy is an administrator's setting
+    with st.expander(view.t("Taxonomy: who owns each cause")):
+        editable = pd.DataFrame(codes)[["code", "label_en", "label_fr", "owner"]]
+        edited = st.data_editor(
+            editable, hide_index=True, disabled=["code", "label_en", "label_fr"], key="taxonomy",
+            column_config={"owner": st.column_config.SelectboxColumn(
+                view.t("Owner"), options=list(OWNERS), required=True)})
+        if st.button(view.t("Save owners"), key="save_owners"):
+            for code, owner in zip(edited["code"], edited["owner"], strict=True):
+                if owner != next(c["owner"] for c in codes if c["code"] == code):
+                    store.set_reason_owner(cache.engine(), code, owner, view.account.name)
+            cache.clear()
+            st.success(view.t("Owners saved."))
+            st.rerun()

@@ -34,21 +34,22 @@ else:
         {"firm_kind": view.t("Firm but kind"), "firm": view.t("Firm, customers unhappy"),
          "kind": view.t("Kind, cash slow"), "neither": view.t("Neither")}, view.lang))
 
-st.subheader(view.t("Customers"))
-search = st.text_input(view.t("Search a customer (id or name)"), key="customer_search")
-customers = cache.as_of_table("customer_list", view.end, view.key, search)
-widgets.table(customers, "customers", view,
-              {"customer_id": "Customer", "name": "Name", "segment": "Segment",
-               "region": "Region", "collector": "Collector", "open_eur": "Open balance",
-               "overdue_eur": "Overdue", "last_survey": "Type", "last_score": "Last score",
-               "top_reason": "Top reason", "avg_days_late": "Average days late"})
-if customers.empty:
-    st.caption(view.t("No customer matches."))
-else:
-    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
-    choice = st.selectbox(view.t("Open a customer"), customers["customer_id"], index=None,
-                          format_func=lambda c: f"{c} — {names.get(c) or ''}",
-                          key="open_customer")
-    if choice:
-        st.session_state["goto_customer"] = choice
-        st.switch_page(state.page("customer"))
+if view.can("customers"):  # customer-level data: managers and administrators
+    st.subheader(view.t("Customers"))
+    search = st.text_input(view.t("Search a customer (id or name)"), key="customer_search")
+    customers = cache.as_of_table("customer_list", view.end, view.key, search)
+    widgets.table(customers, "customers", view,
+                  {"customer_id": "Customer", "name": "Name", "segment": "Segment",
+                   "region": "Region", "collector": "Collector", "open_eur": "Open balance",
+                   "overdue_eur": "Overdue", "last_survey": "Type", "last_score": "Last score",
+                   "top_reason": "Top reason", "avg_days_late": "Average days late"})
+    if customers.empty:
+        st.caption(view.t("No customer matches."))
+    else:
+        names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+        choice = st.selectbox(view.t("Open a customer"), customers["customer_id"], index=None,
+                              format_func=lambda c: f"{c} — {names.get(c) or ''}",
+                              key="open_customer")
+        if choice:
+            st.session_state["goto_customer"] = choice
+            st.switch_page(state.page("customer"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,40 +14,56 @@ from dashboard.models import FACT_TABLES, Batch
 from dashboard.store import make_engine, normalize_url, upgrade
 
 PG_ENV = "ENCAISSE_TEST_PG_URL"
+# The backend of the whole run: scripts/test.sh runs the suite once on SQLite, then once more
+# with ENCAISSE_TEST_BACKEND=postgresql when ENCAISSE_TEST_PG_URL names a server.
+BACKEND = os.environ.get("ENCAISSE_TEST_BACKEND", "sqlite")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 IBM = SHARED / "WA_Fn-UseC_-Accounts-Receivable.csv"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _backends() -> list:
-    pg = pytest.param("postgresql", marks=pytest.mark.skipif(
-        not os.environ.get(PG_ENV),
-        reason=f"PostgreSQL tests need {PG_ENV} (set by .ci/run to the local server)"))
-    return ["sqlite", pg]
+def new_database(folder: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh, empty database of this run's backend: its URL and how to drop it.
 
-
-@pytest.fixture(params=_backends())
-def engine(request, tmp_path):
-    """A migrated, empty database; PostgreSQL gets a database of its own per test."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        upgrade(eng)
-        yield eng
-        eng.dispose()
-        return
+    SQLite: a file in ``folder``. PostgreSQL: a database of its own on the test server.
+    """
+    if BACKEND != "postgresql":
+        return f"sqlite:///{folder / 'test.db'}", lambda: None
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL run asked for, but {PG_ENV} is not set")
     admin_url = normalize_url(os.environ[PG_ENV])
     name = f"encaisse_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name)
-    eng = make_engine(url.render_as_string(hide_password=False))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin.url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """A fresh, empty (not yet migrated) database URL of this run's backend."""
+    url, drop = new_database(tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated, empty database of this run's backend."""
+    eng = make_engine(db_url)
     upgrade(eng)
     yield eng
     eng.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture

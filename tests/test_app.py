@@ -13,7 +13,7 @@ from dashboard.demo import load_demo
 from dashboard.i18n import fmt_value
 from dashboard.metrics import METRICS, Filters, Period, kpis
 from dashboard.store import list_batches, open_store
-from tests.conftest import FIXTURES, IBM, table_counts
+from tests.conftest import FIXTURES, IBM, new_database, table_counts
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 END = dt.date(2025, 6, 30)
@@ -24,9 +24,10 @@ CARDS = ["receivables", "overdue_pct", "dso", "cei", "recovery_rate", "cost_to_c
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'app.db'}"
+    url, drop = new_database(tmp_path_factory.mktemp("app"))
     load_demo(open_store(url), seed=5, customers=40, months=12, end=END)
-    return url
+    yield url
+    drop()
 
 
 def fresh_app(url: str, monkeypatch, **query) -> AppTest:
@@ -183,8 +184,8 @@ def test_owner_of_a_cause_is_edited_and_saved_from_the_reasons_page(demo_url, mo
         set_reason_owner(engine, "forgotten", "Customer")
 
 
-def test_welcome_page_on_an_empty_database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
+def test_welcome_page_on_an_empty_database(db_url, monkeypatch):
+    url = db_url
     at = fresh_app(url, monkeypatch)
     at.run()
     assert not at.exception
@@ -209,12 +210,12 @@ def test_url_reproduces_the_view(demo_url, monkeypatch):
 
 
 @pytest.mark.parametrize("lang", ["EN", "FR"])
-def test_every_page_on_the_ibm_sample(tmp_path, monkeypatch, lang):
+def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
     if not IBM.exists():
         pytest.skip(f"IBM sample not found at {IBM}")
     from data_loaders.importer import import_file
 
-    url = f"sqlite:///{tmp_path / 'ibm.db'}"
+    url = db_url
     import_file(open_store(url), "ledger", IBM)
     at = fresh_app(url, monkeypatch, lang=lang,
                    preset="Year to date" if lang == "EN" else "Année en cours")

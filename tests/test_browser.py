@@ -20,7 +20,7 @@ import pytest
 
 from dashboard.demo import load_demo
 from dashboard.store import list_batches, open_store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, new_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -65,11 +65,11 @@ def serve(url: str):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api")
-    db = tmp_path_factory.mktemp("browser") / "browser.db"
-    url = f"sqlite:///{db}"
+    url, drop = new_database(tmp_path_factory.mktemp("browser"))
     load_demo(open_store(url), seed=11, customers=60, months=12, end=dt.date(2026, 10, 31))
     for base in serve(url):
         yield base, url, sync_api
+    drop()
 
 
 def visit_all(page, base: str, prefix: str, pages: list[str]) -> None:
@@ -114,7 +114,7 @@ def test_every_page_and_an_upload_in_chromium(server):
     assert len(list_batches(open_store(db_url))) == before + 1
 
 
-def test_every_page_on_the_ibm_sample_in_chromium(tmp_path):
+def test_every_page_on_the_ibm_sample_in_chromium(db_url):
     from tests.conftest import IBM
 
     if not IBM.exists():
@@ -122,7 +122,7 @@ def test_every_page_on_the_ibm_sample_in_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from data_loaders.importer import import_file
 
-    url = f"sqlite:///{tmp_path / 'ibm.db'}"
+    url = db_url
     import_file(open_store(url), "ledger", IBM)
     ARTIFACTS.mkdir(exist_ok=True)
     pages = [p for p in PAGES if not p.startswith("customer")] + ["customer?customer=0379-NEVHP"]

@@ -17,8 +17,8 @@ def run(db: str, *args: str) -> subprocess.CompletedProcess:
                           text=True, env=env, timeout=120)
 
 
-def test_import_batches_kpis_and_undo(tmp_path):
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_import_batches_kpis_and_undo(tmp_path, db_url):
+    db = db_url
     assert run(db, "init").returncode == 0
     ok = run(db, "import", "invoices", str(FIXTURES / "factures_fr_cp1252.csv"))
     assert ok.returncode == 0, ok.stderr
@@ -43,8 +43,8 @@ def test_import_batches_kpis_and_undo(tmp_path):
     assert json.loads(run(db, "batches", "--json").stdout) == []
 
 
-def test_kpis_default_period_and_filters(tmp_path):
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_kpis_default_period_and_filters(tmp_path, db_url):
+    db = db_url
     run(db, "import", "ledger", str(FIXTURES / "ledger_en.xlsx"))
     k = json.loads(run(db, "kpis", "--json").stdout)
     assert (k["from"], k["to"]) == ("2023-12-01", "2024-02-28")  # latest date, 89 days back
@@ -55,8 +55,8 @@ def test_kpis_default_period_and_filters(tmp_path):
     assert "DSO" in text.stdout and text.returncode == 0
 
 
-def test_dry_run_and_map(tmp_path):
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_dry_run_and_map(tmp_path, db_url):
+    db = db_url
     path = write(tmp_path, "odd.csv", "Ref,Client,Billed,Pay by,Total\nX,C1,2024-01-01,"
                  "2024-01-31,10\n")
     refused = run(db, "import", "invoices", str(path))
@@ -71,8 +71,8 @@ def test_dry_run_and_map(tmp_path):
     assert len(json.loads(run(db, "batches", "--json").stdout)) == 1
 
 
-def test_ibm_sample_through_the_cli(tmp_path, ibm_csv):
-    db = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_ibm_sample_through_the_cli(ibm_csv, db_url):
+    db = db_url
     assert run(db, "import", "ledger", str(ibm_csv)).returncode == 0
     k = json.loads(run(db, "kpis", "--from", "2012-01-01", "--to", "2014-01-09",
                        "--json").stdout)

@@ -1,4 +1,4 @@
-"""Encaisse dashboard entrypoint: page config, sidebar filters, navigation. Nothing else.
+"""Encaisse dashboard entrypoint: page config, login gate, sidebar filters, navigation.
 
 It lives in ui/, not beside pages/: Streamlit runs a first request in its legacy pages-folder
 mode when a pages/ folder sits next to the entrypoint, which would skip this routing.
@@ -9,35 +9,43 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.i18n import t
-from ui import cache, state
+from ui import cache, login, state
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 st.set_page_config(page_title="Encaisse", page_icon=":material/euro:", layout="wide")
-# Login gate: none yet (see the Trust issue); every page below is open.
 
-# (file, English title, icon); the title is translated at each run
-REPORTING = [("overview", "Overview", "dashboard"), ("collections", "Collections", "payments"),
-             ("satisfaction", "Satisfaction", "sentiment_satisfied"),
-             ("reasons", "Late-payment reasons", "help"),
-             ("segments", "Segments & customers", "groups"), ("customer", "Customer", "person")]
-MANAGE = [("data", "Data", "upload_file")]
-FIRST_RUN = [("welcome", "Welcome", "waving_hand"), ("data", "Data", "upload_file")]
+# (file, English title, icon, permission); the title is translated at each run
+REPORTING = [("overview", "Overview", "dashboard", "reporting"),
+             ("collections", "Collections", "payments", "reporting"),
+             ("satisfaction", "Satisfaction", "sentiment_satisfied", "reporting"),
+             ("reasons", "Late-payment reasons", "help", "reporting"),
+             ("segments", "Segments & customers", "groups", "reporting"),
+             ("customer", "Customer", "person", "customers")]
+MANAGE = [("data", "Data", "upload_file", "upload"),
+          ("admin", "Administration", "admin_panel_settings", "admin")]
+FIRST_RUN = [("welcome", "Welcome", "waving_hand", "reporting"),
+             ("data", "Data", "upload_file", "upload"),
+             ("admin", "Administration", "admin_panel_settings", "admin")]
 
 
-def pages(entries: list[tuple[str, str, str]], lang: str, with_default: bool = True) -> list:
-    """Pages of one navigation section; the first is the app's home when ``with_default``."""
+def pages(entries: list[tuple[str, str, str, str]], lang: str, account,
+          with_default: bool = True) -> list:
+    """The pages of one navigation section that the account may open; the first is the app's
+    home when ``with_default``. A page left out is absent from the menu and its URL refused."""
+    allowed = [e for e in entries if account.can(e[3])]
     return [st.Page(PAGES / f"{name}.py", title=t(title, lang), icon=f":material/{icon}:",
                     url_path=name, default=with_default and i == 0)
-            for i, (name, title, icon) in enumerate(entries)]
+            for i, (name, title, icon, _) in enumerate(allowed)]
 
 
 lang = state.language()
+account = login.gate(lang)
 if cache.is_empty():
-    st.session_state["_view"] = state.View(lang, *state.default_view())
-    navigation = {t("Reporting", lang): pages(FIRST_RUN, lang)}
+    st.session_state["_view"] = state.View(lang, *state.default_view(), account=account)
+    navigation = {t("Reporting", lang): pages(FIRST_RUN, lang, account)}
 else:
-    st.session_state["_view"] = state.sidebar(lang)
-    navigation = {t("Reporting", lang): pages(REPORTING, lang),
-                  t("Manage", lang): pages(MANAGE, lang, with_default=False)}
-st.navigation(navigation).run()
+    st.session_state["_view"] = state.sidebar(lang, account)
+    navigation = {t("Reporting", lang): pages(REPORTING, lang, account),
+                  t("Manage", lang): pages(MANAGE, lang, account, with_default=False)}
+st.navigation({k: v for k, v in navigation.items() if v}).run()

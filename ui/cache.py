@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import analytics, metrics, store
+from dashboard import analytics, metrics, report, store
 
 TTL = 300
 Key = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
@@ -83,6 +83,11 @@ def as_of_table(name: str, end: dt.date, key: Key, *extra) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def customer_detail(customer_id: str, end: dt.date) -> dict[str, pd.DataFrame]:
     return analytics.customer_detail(engine(), customer_id, end)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kpi_pack(start: dt.date, end: dt.date, key: Key, lang: str) -> bytes:
+    return report.write_report(engine(), metrics.Period(start, end), _filters(key), lang)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import metrics
+from dashboard import auth, metrics
 from dashboard.i18n import fmt_date, t
 from ui import cache
 
@@ -25,6 +25,10 @@ class View:
     period: metrics.Period
     filters: metrics.Filters
     currency: str = "EUR"
+    account: auth.Account = auth.OPEN_ACCESS
+
+    def can(self, permission: str) -> bool:
+        return self.account.can(permission)
 
     @property
     def key(self) -> cache.Key:
@@ -61,7 +65,7 @@ def language() -> str:
     return (lang or "EN").lower()
 
 
-def sidebar(lang: str) -> View:
+def sidebar(lang: str, account: auth.Account) -> View:
     """Render the filters (in the entrypoint, on every page) and return the current view."""
     side = st.sidebar
     side.header(t("Filters", lang))
@@ -92,7 +96,7 @@ def sidebar(lang: str) -> View:
                    start=fmt_date(period.start, lang), end=fmt_date(period.end, lang),
                    days=period.days))
     return View(lang, period, metrics.Filters(tuple(segments), tuple(regions),
-                                              tuple(collectors)), cache.currency())
+                                              tuple(collectors)), cache.currency(), account)
 
 
 def current() -> View:
@@ -104,6 +108,16 @@ def default_view() -> tuple[metrics.Period, metrics.Filters]:
     """Period and filters before any data exists (the welcome and data pages)."""
     end = cache.data_end() or dt.date.today()
     return preset_period("last90", end), metrics.Filters()
+
+
+def require(permission: str) -> View:
+    """The current view, or a refusal when its account may not do ``permission`` (a page that
+    is not in the navigation cannot run, but a page checks its own permission all the same)."""
+    view = current()
+    if not view.can(permission):
+        st.error(view.t("You do not have access to this page."))
+        st.stop()
+    return view
 
 
 def page(name: str) -> Path:

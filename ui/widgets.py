@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -12,6 +14,14 @@ from dashboard.metrics import METRICS
 from ui.state import View
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """Text from the data, for an element that renders Markdown (title, caption, markdown):
+    every ASCII punctuation mark escaped, so a name such as ``![x](http://…)``, ``<b>`` or
+    ``:red[…]`` shows as typed and never becomes a link, an image, HTML or a directive."""
+    return _PUNCTUATION.sub(r"\\\1", str(text))
 
 
 def delta_text(name: str, value, previous, view: View) -> str | None:
@@ -68,13 +78,15 @@ def kpi_card(name: str, current: dict, previous: dict, view: View, target: str |
 def table(df: pd.DataFrame, name: str, view: View, labels: dict[str, str] | None = None,
           column_config: dict | None = None, height: int | str = "auto") -> None:
     """A table (text shown as text, never HTML), numbers and dates written as the language
-    writes them, with CSV and Excel downloads of the raw values."""
+    writes them, with CSV and Excel downloads of the raw values for roles that may export."""
     shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
     formats = column_formatters(df.columns, view.lang, view.currency)
     renamed = dict(zip(df.columns, shown.columns, strict=True))
     styled = shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
     st.dataframe(styled if len(shown) <= STYLE_MAX_ROWS else shown, hide_index=True,
                  column_config=column_config, height=height)
+    if not view.can("exports"):
+        return
     with st.container(horizontal=True):
         st.download_button(view.t("CSV"), to_csv_bytes(shown), file_name=f"{name}.csv",
                            mime="text/csv", key=f"csv_{name}", icon=":material/download:")

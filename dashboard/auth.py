@@ -1,0 +1,196 @@
+"""Users, roles and sign-in: Argon2 password hashes, throttled failures, session expiry.
+
+No Streamlit here: the app's login gate (``ui/login.py``) and the ``encaisse users`` command
+both call these functions, and the tests call them directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, select, update
+
+from dashboard.models import LoginThrottle, User
+from dashboard.store import audit, begin_write
+
+ROLES = ("viewer", "manager", "uploader", "admin")
+# What each role may do. Pages and page sections ask for one of these permissions.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"reporting"}),
+    "manager": frozenset({"reporting", "customers", "exports"}),
+    "uploader": frozenset({"reporting", "upload"}),
+    "admin": frozenset({"reporting", "customers", "exports", "upload", "admin"}),
+}
+MIN_PASSWORD_LENGTH = 8
+FREE_ATTEMPTS = 3  # failures before each further attempt has to wait
+MAX_WAIT_SECONDS = 300
+GENERIC_FAILURE = "Wrong user name or password."
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so that a wrong name costs as long as a wrong
+# password and timing does not tell which names exist.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class AuthError(Exception):
+    """A refusal whose message can be shown to the person signing in as it is."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+
+# Where nobody has an account yet, Encaisse runs open, as it did before users existed.
+OPEN_ACCESS = Account("local", "admin")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)  # SQLite gives naive datetimes back
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    return role
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def has_users(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(User.id).limit(1)).first() is not None
+
+
+def list_users(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.name, User.role, User.created_at, User.created_by)
+                            .order_by(User.name)).mappings().all()
+    return [dict(r) | {"created_at": _aware(r["created_at"]).isoformat()} for r in rows]
+
+
+def get_account(engine: Engine, name: str) -> Account | None:
+    """The account as it is now (a removed user or a changed role takes effect at once)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(User.name, User.role).where(User.name == name)).first()
+    return Account(row.name, row.role) if row else None
+
+
+def add_user(engine: Engine, name: str, password: str, role: str, by: str) -> None:
+    name = name.strip()
+    if not name:
+        raise AuthError("the user name is empty")
+    check_role(role)
+    digest = _hasher.hash(check_password(password))
+    with engine.connect() as conn, begin_write(conn):
+        if conn.execute(select(User.id).where(User.name == name)).first():
+            raise AuthError(f"user {name!r} exists already")
+        conn.execute(User.__table__.insert().values(
+            name=name, password_hash=digest, role=role, created_at=_now(), created_by=by))
+        audit(conn, by, "user_add", f"{name} ({role})")
+
+
+def remove_user(engine: Engine, name: str, by: str) -> None:
+    with engine.connect() as conn, begin_write(conn):
+        if not conn.execute(delete(User).where(User.name == name)).rowcount:
+            raise AuthError(f"no user {name!r}")
+        audit(conn, by, "user_remove", name)
+
+
+def set_password(engine: Engine, name: str, password: str, by: str) -> None:
+    digest = _hasher.hash(check_password(password))
+    with engine.connect() as conn, begin_write(conn):
+        res = conn.execute(update(User).where(User.name == name).values(password_hash=digest))
+        if not res.rowcount:
+            raise AuthError(f"no user {name!r}")
+        conn.execute(delete(LoginThrottle).where(LoginThrottle.name == name))
+        audit(conn, by, "user_passwd", name)
+
+
+def set_role(engine: Engine, name: str, role: str, by: str) -> None:
+    check_role(role)
+    with engine.connect() as conn, begin_write(conn):
+        if not conn.execute(update(User).where(User.name == name).values(role=role)).rowcount:
+            raise AuthError(f"no user {name!r}")
+        audit(conn, by, "user_role", f"{name} ({role})")
+
+
+def wait_seconds(failures: int) -> int:
+    """How long an attempt must wait after ``failures`` consecutive failures: nothing for the
+    first few, then doubling up to five minutes."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(2 ** (failures - FREE_ATTEMPTS + 1), MAX_WAIT_SECONDS)
+
+
+def authenticate(engine: Engine, name: str, password: str,
+                 now: dt.datetime | None = None) -> Account:
+    """The account for a correct name and password; ``AuthError`` otherwise.
+
+    Every wrong name or password gets the same message. After ``FREE_ATTEMPTS`` failures in a
+    row for a name, attempts are refused unchecked until the wait has passed, known name or not.
+    """
+    now = now or _now()
+    name = name.strip()
+    with engine.connect() as conn:
+        throttle = conn.execute(select(LoginThrottle).where(LoginThrottle.name == name)
+                                ).first()
+        row = conn.execute(select(User.name, User.role, User.password_hash)
+                           .where(User.name == name)).first()
+    if throttle:
+        ready_at = _aware(throttle.last_failure_at) + dt.timedelta(
+            seconds=wait_seconds(throttle.failures))
+        if now < ready_at:
+            seconds = int((ready_at - now).total_seconds()) + 1
+            raise AuthError(f"Too many failed attempts. Try again in {seconds} s.")
+    try:
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        ok = row is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    with engine.connect() as conn, begin_write(conn):
+        if not ok:
+            failures = (throttle.failures if throttle else 0) + 1
+            values = {"failures": failures, "last_failure_at": now}
+            if throttle:
+                conn.execute(update(LoginThrottle).where(LoginThrottle.name == name)
+                             .values(**values))
+            else:
+                conn.execute(LoginThrottle.__table__.insert().values(name=name, **values))
+            audit(conn, name[:200], "login_failed", f"failure {failures} in a row")
+        else:
+            conn.execute(delete(LoginThrottle).where(LoginThrottle.name == name))
+            audit(conn, name, "login", "")
+    if not ok:
+        raise AuthError(GENERIC_FAILURE)
+    return Account(row.name, row.role)
+
+
+def session_limits() -> tuple[dt.timedelta, dt.timedelta]:
+    """(idle, absolute) lifetime of a signed-in session, from the environment."""
+    idle = float(os.environ.get("ENCAISSE_SESSION_IDLE_MINUTES", "30"))
+    absolute = float(os.environ.get("ENCAISSE_SESSION_MAX_HOURS", "12"))
+    return dt.timedelta(minutes=idle), dt.timedelta(hours=absolute)
+
+
+def session_expired(signed_in_at: dt.datetime, last_seen: dt.datetime,
+                    now: dt.datetime | None = None) -> bool:
+    """A session ends after its idle time without a click, or its absolute lifetime."""
+    now = now or _now()
+    idle, absolute = session_limits()
+    return now - last_seen > idle or now - signed_in_at > absolute
