@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, literal, select
+from sqlalchemy import Engine, and_, case, func, literal, literal_column, select
 
 from dashboard.metrics import (
     ACT,
@@ -196,13 +196,15 @@ def payment_failures(engine: Engine, period: Period, filters: Filters) -> pd.Dat
     def count(value):
         return func.sum(case((st == value, 1), else_=0))
 
-    q = (select(func.coalesce(PAY.c.method, "unknown").label("method"),
+    # the same SQL text in SELECT and GROUP BY: two bound "unknown"s differ for PostgreSQL
+    method = func.coalesce(PAY.c.method, literal_column("'unknown'"))
+    q = (select(method.label("method"),
                 func.count().label("records"), count("completed").label("completed"),
                 count("failed").label("failed"), count("incomplete").label("incomplete"),
                 count("input_error").label("input_error"))
          .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
          .where(live(PAY), PAY.c.payment_date.between(d(period.start), d(period.end)))
-         .group_by(func.coalesce(PAY.c.method, "unknown")))
+         .group_by(method))
     if selected is not None:
         q = q.where(INV.c.customer_id.in_(selected))
     df = frame(engine, q, ["method", "records", "completed", "failed", "incomplete",

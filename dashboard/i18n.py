@@ -155,6 +155,45 @@ FR: dict[str, str] = {
         "Chargement des données de démonstration…",
     "No data for this period and filter.": "Aucune donnée pour cette période et ce filtre.",
     "CSV": "CSV", "Excel": "Excel",
+    # sign-in, roles and administration
+    "Sign in to Encaisse": "Connexion à Encaisse", "User name": "Identifiant",
+    "Password": "Mot de passe", "Sign in": "Se connecter", "Sign out": "Se déconnecter",
+    "Sign in with single sign-on": "Se connecter avec l'authentification unique (SSO)",
+    "Signed in as {name} ({role})": "Connecté : {name} ({role})",
+    "Wrong user name or password.": "Identifiant ou mot de passe incorrect.",
+    "Your session has expired. Please sign in again.":
+        "Votre session a expiré. Veuillez vous reconnecter.",
+    "{email} has no access to Encaisse. Ask an administrator to add this address as a user.":
+        "{email} n'a pas accès à Encaisse. Demandez à un administrateur d'ajouter cette "
+        "adresse comme utilisateur.",
+    "You do not have access to this page.": "Vous n'avez pas accès à cette page.",
+    "viewer": "lecteur", "manager": "responsable crédit", "uploader": "chargé des imports",
+    "admin": "administrateur", "Administration": "Administration", "Users": "Utilisateurs",
+    "No users yet: the dashboard is open to anyone who reaches it. The first user you add "
+    "should be an administrator.": "Aucun utilisateur : le tableau de bord est ouvert à "
+    "quiconque y accède. Le premier utilisateur créé doit être administrateur.",
+    "Add a user": "Ajouter un utilisateur", "Role": "Rôle", "Add": "Ajouter",
+    "For single sign-on, the e-mail address": "Pour l'authentification unique, l'adresse e-mail",
+    "Change a user": "Modifier un utilisateur", "unchanged": "inchangé",
+    "New password": "Nouveau mot de passe", "Remove this user": "Supprimer cet utilisateur",
+    "Apply": "Appliquer", "User {name} added.": "Utilisateur {name} ajouté.",
+    "User {name} removed.": "Utilisateur {name} supprimé.", "Role changed.": "Rôle modifié.",
+    "Password changed.": "Mot de passe modifié.", "Targets": "Objectifs",
+    "A target shows under its KPI card; the DSO trend draws it. Leave empty for none.":
+        "Un objectif s'affiche sous sa carte ; la courbe du DSO le trace. Laisser vide pour "
+        "aucun.",
+    "Unit": "Unité", "Save targets": "Enregistrer les objectifs",
+    "Targets saved.": "Objectifs enregistrés.", "Audit log": "Journal d'audit",
+    "When": "Quand", "Who": "Qui", "What": "Quoi", "Detail": "Détail",
+    "Ask an uploader or an administrator to load the first files.":
+        "Demandez à un chargé des imports ou à un administrateur de charger les premiers "
+        "fichiers.",
+    # the KPI pack
+    "Download the KPI pack (Excel)": "Télécharger le dossier des indicateurs (Excel)",
+    "KPIs": "Indicateurs", "Aging": "Balance âgée", "Bucket": "Tranche", "Share": "Part",
+    "Late euros by owner": "Retards par responsable", "Late reasons": "Motifs de retard",
+    "Top overdue customers": "Clients les plus en retard", "Currency": "Devise",
+    "Generated": "Produit le",
 }
 
 KPI_HELP_PREFIX = {"en": "Formula: ", "fr": "Formule : "}

@@ -10,7 +10,21 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from platformdirs import user_data_dir
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dashboard.models import FACT_TABLES, AuditEvent, Batch, ReasonCode, Setting
@@ -179,14 +193,14 @@ def delete_batch(engine: Engine, batch_id: int, user: str = "system") -> dict[st
             raise KeyError(batch_id)
         for name, model in reversed(FACT_TABLES.items()):
             t = model.__table__
-            mine = t.alias("mine")
-            own = (mine.c.key == t.c.key) & (mine.c.batch_id == batch_id)
-            successor = select(mine.c.replaced_by).where(own).scalar_subquery()
-            superseded = select(mine.c.id).where(own, mine.c.replaced_by.is_not(None)).exists()
             # 1. versions this batch replaced, whose replacement was itself replaced later:
-            #    hand them to that later batch's history.
-            conn.execute(update(t).where(t.c.replaced_by == batch_id, superseded)
-                         .values(replaced_by=successor))
+            #    hand them to that later batch's history. The pairs go through a keyed
+            #    temporary table: a correlated lookup into the versioned table would scan it
+            #    once per row (the key index only covers live rows).
+            handed = conn.execute(select(t.c.key, t.c.replaced_by).where(
+                t.c.batch_id == batch_id, t.c.replaced_by.is_not(None))).all()
+            if handed:
+                _hand_over(conn, t, batch_id, handed)
             live = conn.execute(
                 select(func.count()).where(t.c.batch_id == batch_id, t.c.replaced_by.is_(None))
             ).scalar_one()
@@ -198,6 +212,18 @@ def delete_batch(engine: Engine, batch_id: int, user: str = "system") -> dict[st
         audit(conn, user, "batch_delete", f"batch {batch_id} ({batch.kind} {batch.file_name}): "
               f"{sum(removed.values())} row(s) removed")
     return removed
+
+
+def _hand_over(conn: Connection, t, batch_id: int, pairs: list) -> None:
+    meta = MetaData()
+    succ = Table("undo_successor", meta, Column("key", String(300), primary_key=True),
+                 Column("successor", Integer), prefixes=["TEMPORARY"])
+    succ.create(conn)
+    bulk_insert(conn, succ.name, ["key", "successor"], [tuple(p) for p in pairs])
+    successor = select(succ.c.successor).where(succ.c.key == t.c.key).scalar_subquery()
+    conn.execute(update(t).where(t.c.replaced_by == batch_id, t.c.key.in_(select(succ.c.key)))
+                 .values(replaced_by=successor))
+    succ.drop(conn)
 
 
 # --- audit log -----------------------------------------------------------------------------

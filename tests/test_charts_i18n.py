@@ -144,12 +144,13 @@ def test_ui_strings_have_french():
 
     root = Path(__file__).resolve().parents[1]
     used = set()
-    for path in [*root.glob("pages/*.py"), *root.glob("ui/*.py")]:
+    for path in [*root.glob("pages/*.py"), *root.glob("ui/*.py"), root / "dashboard/report.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and node.args
                     and isinstance(node.args[0], ast.Constant)
                     and isinstance(node.args[0].value, str)
-                    and getattr(node.func, "attr", getattr(node.func, "id", None)) == "t"):
+                    and getattr(node.func, "attr", getattr(node.func, "id", None))
+                    in ("t", "tr")):
                 used.add(node.args[0].value)
     assert len(used) > 50
     assert sorted(u for u in used if u not in FR) == []
