@@ -83,6 +83,20 @@ TARGETS = {
 }
 
 
+def _text_limits() -> dict[str, int]:
+    """Longest text each column may hold (its database length; free text up to 10,000)."""
+    limits: dict[str, int] = {}
+    for model in FACT_TABLES.values():
+        for c in model.__table__.columns:
+            if isinstance(c.type, String):
+                limit = c.type.length or 10_000
+                limits[c.name] = min(limits.get(c.name, limit), limit)
+    return limits
+
+
+TEXT_LIMITS = _text_limits()
+
+
 def value_columns(table: str) -> list[str]:
     return [c.name for c in FACT_TABLES[table].__table__.columns if c.name not in BOOKKEEPING]
 
@@ -289,7 +303,25 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
             out[col.name] = ctx.currency
         elif t.startswith("label:"):
             out[col.name] = parse_label(s, lookup(LABELS[t.split(":", 1)[1]]))
+        if (t in ("id", "text", "owner") or t.startswith("label:")) and header is not None:
+            check_text(report, out[col.name], s, shown, TEXT_LIMITS.get(col.name, 10_000))
     return out
+
+
+def check_text(report: ImportReport, values: pd.Series, raw: pd.Series, header: str,
+               limit: int) -> None:
+    """Text the database could not store as it is: too long, or with a NUL character."""
+    text = values.dropna()
+    if text.empty:
+        return
+    text = text.astype(str)
+    long = text.str.len() > limit
+    add_problems(report, long.reindex(raw.index, fill_value=False), raw.str.slice(0, 60) + "…",
+                 header, f"value longer than {limit:,} characters",
+                 "shorten it (an id or a name this long is most likely a shifted column)")
+    nul = text.str.contains("\x00", regex=False)
+    add_problems(report, nul.reindex(raw.index, fill_value=False), raw.str.replace("\x00", "␀"),
+                 header, "value contains a NUL character", "remove the control character")
 
 
 def check_rows(kind: str, df: pd.DataFrame, ctx: Context, report: ImportReport) -> None:

@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import os
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,33 @@ from data_loaders.report import Problem
 
 CHUNK_ROWS = 100_000
 SEPARATORS = [",", ";", "\t", "|"]
+EXCEL_NAMES = (".xlsx", ".xlsm")
+MAX_ZIP_ENTRIES = 2_000  # a real workbook has a few dozen parts
+MAX_ZIP_RATIO = 200  # uncompressed / compressed size of one part; XML sheets stay far below
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold; each from ``ENCAISSE_MAX_*`` (see the README's Security section)."""
+
+    file_mb: int = 200  # as .streamlit/config.toml's maxUploadSize
+    rows: int = 20_000_000
+    columns: int = 200
+    unzipped_mb: int = 2_048  # total uncompressed size of an .xlsx
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(_env_int("ENCAISSE_MAX_FILE_MB", cls.file_mb),
+                   _env_int("ENCAISSE_MAX_ROWS", cls.rows),
+                   _env_int("ENCAISSE_MAX_COLUMNS", cls.columns),
+                   _env_int("ENCAISSE_MAX_UNZIPPED_MB", cls.unzipped_mb))
 
 
 class FileUnreadable(Exception):
@@ -44,46 +73,73 @@ class Source:
     _rows: list[list[str]] | None = field(default=None, repr=False)
     _header_row: int = 1  # spreadsheet row of the header (Excel sheets may start lower)
 
+    limits: Limits = field(default_factory=Limits.from_env)
+
     def header(self) -> list[str]:
         if self.format == "xlsx":
-            return self._excel()[0]
-        with open(self.path, encoding=self.encoding, newline="") as f:
-            first = next(csv.reader(f, delimiter=self.separator), [])
-        return [h.strip() for h in first]
+            first = self._excel()[0]
+        else:
+            with open(self.path, encoding=self.encoding, newline="") as f:
+                try:
+                    first = next(csv.reader(f, delimiter=self.separator), [])
+                except csv.Error as exc:
+                    raise FileUnreadable(csv_problem(str(exc))) from None
+            first = [h.strip() for h in first]
+        if len(first) > self.limits.columns:
+            raise FileUnreadable(Problem(1, None, None, f"the file has {len(first)} columns, "
+                                         f"more than the {self.limits.columns} allowed",
+                                         "keep only the columns of this file kind"))
+        return first
 
     def chunks(self, usecols: list[str] | None = None,
                rows: int = CHUNK_ROWS) -> Iterator[tuple[int, pd.DataFrame]]:
         """Yield ``(first spreadsheet row, frame of strings)``; empty rows are dropped."""
-        if self.format == "xlsx":
-            yield from self._excel_chunks(usecols, rows)
-        else:
-            yield from self._csv_chunks(usecols, rows)
+        chunks = (self._excel_chunks(usecols, rows) if self.format == "xlsx"
+                  else self._csv_chunks(usecols, rows))
+        for first, frame in chunks:
+            if first + len(frame) - 2 > self.limits.rows and len(frame):
+                raise FileUnreadable(Problem(self.limits.rows + 2, None, None,
+                                             f"the file has more than {self.limits.rows:,} "
+                                             "data rows", "split it into smaller files"))
+            yield first, frame
 
     def _csv_chunks(self, usecols, rows):
         header = self.header()
         idx = [header.index(c) for c in usecols] if usecols is not None else None
+        width = len(header)
         try:
             reader = pd.read_csv(
                 self.path, sep=self.separator, encoding=self.encoding, dtype=str, header=None,
                 skiprows=1, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                chunksize=rows, usecols=idx, engine="c", quotechar='"', doublequote=True,
+                chunksize=rows, engine="c", quotechar='"', doublequote=True,
+                # a subset of columns: named by position, so that short rows read as empty
+                **({"usecols": idx, "names": range(width)} if idx is not None else {}),
             )
         except pd.errors.EmptyDataError:
             return  # a header and nothing else
-        except pd.errors.ParserError as exc:
-            raise FileUnreadable(csv_problem(str(exc))) from None
+        except (pd.errors.ParserError, ValueError) as exc:
+            if idx is None:
+                raise FileUnreadable(csv_problem(str(exc))) from None
+            yield from self._csv_chunks(None, rows)  # odd widths: read every column instead
+            return
         start = 2
         try:
             for frame in reader:
                 n = len(frame)
-                frame = frame.iloc[:, : len(header)] if idx is None else frame
-                names = header if idx is None else [header[i] for i in sorted(idx)]
-                frame.columns = names[: frame.shape[1]]
                 frame.index = range(start, start + n)
                 start += n
+                if idx is None:
+                    frame = fit_width(frame, width)
+                    frame.columns = header
+                else:
+                    frame = frame[sorted(idx)]
+                    frame.columns = [header[i] for i in sorted(idx)]
                 frame = frame.fillna("").apply(lambda c: c.str.strip())
                 yield start - n, frame[(frame != "").any(axis=1)]
-        except pd.errors.ParserError as exc:
+        except (pd.errors.ParserError, ValueError) as exc:
+            if idx is not None:  # the full read that follows reports the row
+                yield from self._csv_chunks(None, rows)
+                return
             raise FileUnreadable(csv_problem(str(exc))) from None
         except UnicodeDecodeError as exc:  # pragma: no cover - checked up front
             raise FileUnreadable(Problem(None, None, None, f"cannot decode the text: {exc}",
@@ -105,6 +161,24 @@ class Source:
             frame = pd.DataFrame(part, columns=names, dtype=str,
                                  index=range(first + lo, first + lo + len(part)))
             yield first + lo, frame[(frame != "").any(axis=1)]
+
+
+def fit_width(frame: pd.DataFrame, width: int) -> pd.DataFrame:
+    """Short rows padded with empty cells; a row with a value beyond the header is refused
+    (its cells would be silently dropped otherwise)."""
+    if frame.shape[1] > width:
+        extra = frame.iloc[:, width:].fillna("").astype(str)
+        filled = extra.apply(lambda c: c.str.strip() != "").any(axis=1)
+        if filled.any():
+            row = int(filled[filled].index[0])
+            raise FileUnreadable(Problem(row, None, None, "this row has more cells than the "
+                                         f"header (expected {width})",
+                                         "quote values that contain the separator, or remove "
+                                         "the extra cells"))
+        frame = frame.iloc[:, :width]
+    elif frame.shape[1] < width:
+        frame = frame.reindex(columns=range(width), fill_value="")
+    return frame
 
 
 def csv_problem(message: str) -> Problem:
@@ -140,14 +214,26 @@ def open_source(path: str | Path, sheet: str | None = None, name: str | None = N
         raise FileUnreadable(Problem(None, None, str(path), "file not found",
                                      "check the path"))
     name = name or path.name
+    limits = Limits.from_env()
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > limits.file_mb:
+        raise FileUnreadable(Problem(None, None, None, f"the file is {size_mb:,.0f} MB, more "
+                                     f"than the {limits.file_mb} MB allowed",
+                                     "split it into smaller files"))
     with open(path, "rb") as f:
         head = f.read(65536)
-    digest = sha256_of(path)
     if not head.strip():
         raise FileUnreadable(Problem(None, None, None, "the file is empty",
                                      "export the data again, with a header row"))
     if head.startswith(b"PK\x03\x04"):
-        return Source(path, name, digest, "xlsx", sheet=sheet)
+        check_workbook(path, limits)
+        return Source(path, name, sha256_of(path), "xlsx", sheet=sheet, limits=limits)
+    if name.lower().endswith(EXCEL_NAMES):
+        raise FileUnreadable(Problem(None, None, None, "the file is named like an Excel "
+                                     "workbook but its content is not one",
+                                     "open it in Excel and save it again as .xlsx, or "
+                                     "export it as CSV"))
+    digest = sha256_of(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileUnreadable(Problem(None, None, None,
                                      "this is an old Excel .xls (or other binary Office) file",
@@ -158,7 +244,35 @@ def open_source(path: str | Path, sheet: str | None = None, name: str | None = N
     if len(lines) > 1 and len(head) == 65536:
         lines = lines[:-1]  # the last line may be cut
     return Source(path, name, digest, "csv", encoding=encoding,
-                  separator=detect_separator(lines), sheet=sheet)
+                  separator=detect_separator(lines), sheet=sheet, limits=limits)
+
+
+def check_workbook(path: Path, limits: Limits) -> None:
+    """Refuse a ZIP that is not an .xlsx workbook, or that would inflate beyond the limits
+    (a decompression bomb), before any part of it is decompressed."""
+    def refuse(message: str, fix: str = "open it in Excel and save it again as .xlsx"):
+        raise FileUnreadable(Problem(None, None, None, message, fix))
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        refuse("the workbook cannot be opened: it is damaged (not a readable ZIP archive)")
+    names = {p.filename for p in parts}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        refuse("this is a ZIP archive but not an Excel workbook (.xlsx)",
+               "export the data as .xlsx or CSV")
+    if len(parts) > MAX_ZIP_ENTRIES:
+        refuse(f"the workbook has {len(parts):,} parts, more than a workbook holds")
+    total = sum(p.file_size for p in parts)
+    if total > limits.unzipped_mb * 2**20:
+        refuse(f"the workbook would unpack to {total / 2**20:,.0f} MB, more than the "
+               f"{limits.unzipped_mb:,} MB allowed", "split it into smaller files")
+    for p in parts:
+        ratio = p.file_size // max(p.compress_size, 1)
+        if p.file_size > 2**20 and ratio > MAX_ZIP_RATIO:
+            refuse(f"the workbook part {p.filename} inflates {ratio:,} times: refused as a "
+                   "decompression bomb", "export the data again as .xlsx or CSV")
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
@@ -167,9 +281,8 @@ def detect_encoding(path: Path, head: bytes) -> str:
         raise FileUnreadable(Problem(None, None, None,
                                      "the file is binary, not a CSV text or .xlsx workbook",
                                      "export the data as CSV or .xlsx"))
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    for encoding in ("utf-8", "cp1252"):
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for encoding in ("utf-16",) if utf16 else ("utf-8", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with open(path, "rb") as f:
@@ -236,7 +349,12 @@ def read_excel_rows(path: Path, sheet: str | None) -> tuple[list[list[str]], int
     if sheet is not None and sheet not in names:
         raise FileUnreadable(Problem(None, None, sheet, "no sheet of that name",
                                      "use one of: " + ", ".join(names)))
-    data = wb.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
+    try:
+        data = wb.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
+    except Exception as exc:  # a damaged part inside a readable archive
+        raise FileUnreadable(Problem(None, None, None,
+                                     f"the workbook cannot be read ({type(exc).__name__})",
+                                     "open it in Excel and save it again as .xlsx")) from None
     rows = [[cell_text(v) for v in r] for r in data]
     skipped = 0
     while skipped < len(rows) and not any(rows[skipped]):

@@ -57,7 +57,7 @@ def test_nothing_but_a_login_form_until_signed_in(users_url, monkeypatch):
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Sign in to Encaisse"]
-    assert not at.metric and not at.multiselect and not at.get("arrow_data_frame")
+    assert not at.metric and not at.multiselect and not at.dataframe
     assert [b.key for b in at.button] == ["FormSubmitter:login-Sign in"]
     for page in ("overview", "data", "admin"):  # a page asked for still shows the form
         at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()

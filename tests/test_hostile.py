@@ -1,0 +1,277 @@
+"""Hostile input and output: limits and content checks on uploads, text from files shown as
+text, values that reach SQL only as parameters, and exports where nothing becomes a formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from dashboard import metrics, store
+from dashboard.analytics import customer_list, verbatims
+from dashboard.exports import to_csv_bytes, to_xlsx_bytes
+from dashboard.report import write_report
+from data_loaders.importer import import_file
+from data_loaders.report import ImportRefused
+from tests.conftest import new_database, table_counts, write
+from tests.test_app import fresh_app
+from ui.widgets import plain
+
+ROOT = Path(__file__).resolve().parents[1]
+END = dt.date(2025, 6, 30)
+# What a file may carry: HTML and script, Markdown links and images (to a local address that
+# answers nothing), Streamlit directives, LaTeX, spreadsheet formulas and SQL.
+HOSTILE = {
+    "H1": "<script>alert('x')</script>",
+    "H2": "<img src=x onerror=alert(1)>",
+    "H3": "![pixel](http://127.0.0.1:9/pixel.png)",
+    "H4": "[click me](javascript:alert(1))",
+    "H5": ":red[**BIG**] $x^2$",
+    "H6": '=HYPERLINK("http://127.0.0.1:9/x","open")',
+    "H7": "'; DROP TABLE customers; --",
+    "H8": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+SQL_ATTEMPTS = ["' OR '1'='1", "x'); DROP TABLE invoices; --", "%", "_", "\\", '"; --']
+
+
+def refused(engine, path: Path, kind: str = "invoices"):
+    before = table_counts(engine)
+    with pytest.raises(ImportRefused) as info:
+        import_file(engine, kind, path)
+    assert table_counts(engine) == before
+    return info.value.report.problems
+
+
+# --- uploads: limits and types ---------------------------------------------------------------
+
+def test_row_limit(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_MAX_ROWS", "50")
+    rows = "".join(f"I{i},C1,2024-01-01,2024-01-31,10\n" for i in range(60))
+    [p] = refused(engine, write(tmp_path, "many.csv",
+                                "invoice_id,customer_id,issue_date,due_date,amount\n" + rows))
+    assert p.row == 52 and "more than 50 data rows" in p.message
+
+
+def test_column_limit(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_MAX_COLUMNS", "10")
+    header = "invoice_id,customer_id,issue_date,due_date,amount," + ",".join(
+        f"x{i}" for i in range(7))
+    [p] = refused(engine, write(tmp_path, "wide.csv", header + "\n"))
+    assert p.row == 1 and "12 columns, more than the 10 allowed" in p.message
+
+
+def test_file_size_limit(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_MAX_FILE_MB", "1")
+    body = "".join(f"I{i:07d},C1,2024-01-01,2024-01-31,10.00\n" for i in range(40_000))
+    [p] = refused(engine, write(tmp_path, "big.csv",
+                                "invoice_id,customer_id,issue_date,due_date,amount\n" + body))
+    assert "more than the 1 MB allowed" in p.message
+
+
+def test_a_file_named_xlsx_must_be_a_workbook(engine, tmp_path):
+    [p] = refused(engine, write(tmp_path, "fake.xlsx", "invoice_id,customer_id\nA,B\n"))
+    assert "named like an Excel workbook but its content is not one" in p.message
+    archive = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.txt", "not a workbook")
+    [p] = refused(engine, archive)
+    assert "ZIP archive but not an Excel workbook" in p.message
+
+
+def _bomb(path: Path, megabytes: int) -> None:
+    """A workbook-shaped ZIP whose sheet inflates a thousandfold."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<c>0</c>" * (megabytes * 2**17))
+
+
+def test_decompression_bombs_are_refused_before_inflating(engine, tmp_path, monkeypatch):
+    bomb = tmp_path / "bomb.xlsx"
+    _bomb(bomb, 40)
+    assert bomb.stat().st_size < 2**20  # 40 MB of XML in well under 1 MB
+    [p] = refused(engine, bomb)
+    assert "decompression bomb" in p.message and "sheet1.xml" in p.message
+    monkeypatch.setenv("ENCAISSE_MAX_UNZIPPED_MB", "10")
+    [p] = refused(engine, bomb)
+    assert "would unpack to 40 MB, more than the 10 MB allowed" in p.message
+
+
+def test_text_the_database_cannot_hold_is_reported(engine, tmp_path):
+    long_id = "I" * 150
+    # the NUL comes after the first 64 KB (a NUL up front makes it a binary file, refused whole)
+    filler = "".join(f"N{i},C1,2024-01-01,2024-01-31,10\n" for i in range(3000))
+    problems = refused(engine, write(
+        tmp_path, "odd.csv", "invoice_id,customer_id,issue_date,due_date,amount\n"
+        f"{long_id},C1,2024-01-01,2024-01-31,10\n{filler}A,C\x001,2024-01-01,2024-01-31,10\n"))
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (2, "invoice_id", "value longer than 100 characters"),
+        (3003, "customer_id", "value contains a NUL character")]
+
+
+def test_rows_wider_than_the_header_are_refused_not_cut(engine, tmp_path):
+    [p] = refused(engine, write(tmp_path, "wide.csv",
+                                "invoice_id,customer_id,issue_date,due_date,amount\n"
+                                "A,C1,2024-01-01,2024-01-31,10,lost\n"))
+    assert p.row == 2 and "more cells than the header" in p.message
+
+
+def test_the_upload_page_refuses_a_fake_workbook(tmp_path, monkeypatch):
+    url, drop = new_database(tmp_path)
+    store.open_store(url).dispose()
+    at = fresh_app(url, monkeypatch)
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "data.py")).run()
+    at.get("file_uploader")[0].upload("ledger.xlsx", b"id;amount\n1;2\n",
+                                      "application/vnd.ms-excel").run()
+    assert not at.exception
+    assert "Nothing was written" in at.error[0].value
+    drop()
+
+
+# --- text shown as text, values as parameters --------------------------------------------------
+
+@pytest.fixture
+def hostile_url(tmp_path):
+    """A store whose names, segments, regions, collectors and comments are hostile."""
+    url, drop = new_database(tmp_path)
+    engine = store.open_store(url)
+    ids = list(HOSTILE)
+    customers = pd.DataFrame({"customer_id": ids, "name": list(HOSTILE.values()),
+                              "segment": [HOSTILE["H3"], HOSTILE["H1"]] * 4,
+                              "region": HOSTILE["H6"], "collector": HOSTILE["H5"]})
+    invoices = pd.DataFrame({"invoice_id": [f"F{i}" for i in range(8)], "customer_id": ids,
+                             "issue_date": "2025-03-01", "due_date": "2025-04-01",
+                             "amount": [1000 + i for i in range(8)]})
+    surveys = pd.DataFrame({"customer_id": ids, "response_date": "2025-06-01",
+                            "survey_type": "csat", "score": 2,
+                            "comment": list(HOSTILE.values())})
+    reasons = pd.DataFrame({"invoice_id": [f"F{i}" for i in range(8)], "reason": "other",
+                            "comment": list(HOSTILE.values())})
+    for kind, frame in (("customers", customers), ("invoices", invoices),
+                        ("surveys", surveys), ("reasons", reasons)):
+        path = tmp_path / f"{kind}.csv"
+        frame.to_csv(path, index=False)
+        import_file(engine, kind, path)
+    engine.dispose()
+    yield url
+    drop()
+
+
+def markdown_bodies(at) -> list[str]:
+    """The source text of every element that Streamlit renders as Markdown."""
+    out = []
+    for kind in ("title", "header", "subheader", "caption", "markdown", "info", "error",
+                 "success", "warning"):
+        out += [e.value for e in at.get(kind)]
+    return out
+
+
+def test_text_from_files_never_renders_as_markup(hostile_url, monkeypatch):
+    at = fresh_app(hostile_url, monkeypatch, asof="2025-06-30")
+    at.run()
+    assert not at.exception, at.exception
+    for page in ("overview", "collections", "satisfaction", "reasons", "segments", "data"):
+        at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
+        assert not at.exception, (page, at.exception)
+        for body in markdown_bodies(at):
+            for text in HOSTILE.values():
+                assert text not in body, (page, body)
+    for cid, name in HOSTILE.items():
+        at = fresh_app(hostile_url, monkeypatch, customer=cid, asof="2025-06-30")
+        at.run()
+        at.switch_page(str(ROOT / "pages" / "customer.py")).run()
+        assert not at.exception, at.exception
+        header = at.header[0].value
+        assert header != name and re.sub(r"\\(.)", r"\1", header) == name  # escaped, intact
+        for body in markdown_bodies(at):  # wherever hostile text shows, it shows escaped
+            for text in HOSTILE.values():
+                if text in re.sub(r"\\(.)", r"\1", body):
+                    assert plain(text) in body and text not in body, body
+        tables = [df.value for df in at.dataframe]
+        shown = {str(v) for df in tables for v in df.astype(str).to_numpy().ravel()}
+        assert name in shown  # the comment is in the survey table, as typed
+
+
+def test_hostile_filters_and_searches_are_only_parameters(hostile_url):
+    engine = store.open_store(hostile_url)
+    before = table_counts(engine)
+    period = metrics.Period(dt.date(2025, 4, 1), END)
+    everyone = metrics.kpis(engine, period)
+    assert everyone["receivables"] == pytest.approx(sum(1000 + i for i in range(8)))
+    for attempt in SQL_ATTEMPTS:
+        nobody = metrics.kpis(engine, period, metrics.Filters(segments=(attempt,),
+                                                              regions=(attempt,)))
+        assert nobody["receivables"] == 0 and nobody["csat"] is None
+        found = customer_list(engine, END, metrics.Filters(), attempt)
+        assert set(found["customer_id"]) <= {c for c, n in HOSTILE.items() if attempt in n}
+        assert verbatims(engine, period, metrics.Filters(), attempt).shape[0] == sum(
+            attempt.lower() in n.lower() for n in HOSTILE.values())
+    # a hostile value that does exist selects exactly its own rows
+    own = metrics.kpis(engine, period, metrics.Filters(segments=(HOSTILE["H1"],)))
+    assert own["receivables"] == pytest.approx(sum(1000 + i for i in range(1, 8, 2)))
+    assert table_counts(engine) == before  # nothing dropped, nothing changed
+
+
+def test_hostile_url_parameters_change_nothing(hostile_url, monkeypatch):
+    at = fresh_app(hostile_url, monkeypatch, segment=SQL_ATTEMPTS[:2], customer=SQL_ATTEMPTS[1],
+                   asof="2025-06-30")
+    at.run()
+    assert not at.exception
+    at.switch_page(str(ROOT / "pages" / "customer.py")).run()
+    assert not at.exception
+    assert table_counts(store.open_store(hostile_url))["invoices"] == 8
+
+
+# --- exports: nothing becomes a formula ------------------------------------------------------------
+
+def assert_no_formula(xlsx: bytes) -> None:
+    """No cell is a formula: checked in openpyxl's reading and in the sheets' raw XML."""
+    wb = load_workbook(io.BytesIO(xlsx))
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in zf.read(name) and b"<f " not in zf.read(name)
+
+
+def test_table_exports_neutralise_formulas():
+    df = pd.DataFrame({"name": list(HOSTILE.values()) + ["-12", "+33 1 23", "\tx", "\x00=1"],
+                       "amount": range(12)})
+    assert_no_formula(to_xlsx_bytes(df, "t"))
+    cells = [line.split(",", 1)[0] for line in
+             to_csv_bytes(df).decode("utf-8-sig").splitlines()[1:]]
+    for cell in cells:
+        assert not cell.lstrip('"').startswith(("=", "+", "-", "@", "\t", "\x00")), cell
+    assert "'=HYPERLINK" in to_csv_bytes(df).decode("utf-8-sig")
+
+
+def test_kpi_pack_has_every_section_and_no_live_formula(hostile_url, tmp_path):
+    engine = store.open_store(hostile_url)
+    period = metrics.Period(dt.date(2025, 4, 1), END)
+    xlsx = write_report(engine, period)
+    assert_no_formula(xlsx)
+    wb = load_workbook(io.BytesIO(xlsx))
+    assert wb.sheetnames == ["KPIs", "Aging", "Late euros by owner", "Late reasons", "Segments",
+                             "Top overdue customers"]
+    k = metrics.kpis(engine, period)
+    kpi = {r[0]: r for r in wb["KPIs"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert kpi["Receivables"][1] == pytest.approx(k["receivables"])
+    assert kpi["DSO"][5] == metrics.METRICS["dso"].formula
+    top = list(wb["Top overdue customers"].iter_rows(min_row=2, values_only=True))
+    assert {r[0] for r in top} == set(HOSTILE)
+    names = {r[1] for r in top}
+    assert "'" + HOSTILE["H6"] in names and "'" + HOSTILE["H8"] in names
+    assert HOSTILE["H1"] in names  # other text stays as typed
+    owners = list(wb["Late euros by owner"].iter_rows(min_row=2, values_only=True))
+    assert owners == [("Credit & Collections", 8, pytest.approx(sum(1000 + i for i in range(8))),
+                       pytest.approx(100.0))]
