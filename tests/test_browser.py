@@ -132,3 +132,74 @@ def test_every_page_on_the_ibm_sample_in_chromium(db_url):
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             visit_all(page, base, "ibm_", pages)
             browser.close()
+
+
+def sign_in(page, base: str, path: str, name: str, password: str) -> None:
+    open_page(page, f"{base}/{path}")
+    page.get_by_label("User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]",
+                           timeout=90_000)
+    page.wait_for_timeout(800)
+
+
+def test_login_roles_and_hostile_text_in_chromium(db_url, tmp_path):
+    """Sign-in gate, a viewer typing the URL of a page it may not open, an admin's pages, and
+    a customer whose name is HTML and Markdown: shown as typed, never run."""
+    from dashboard import auth
+    from data_loaders.importer import import_file
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    engine = open_store(db_url)
+    load_demo(engine, seed=3, customers=30, months=12, end=dt.date(2026, 10, 31))
+    hostile = '<img src=x onerror="alert(1)"> ![p](http://127.0.0.1:9/p.png) :red[x]'
+    quoted = hostile.replace('"', '""')
+    (tmp_path / "c.csv").write_text(f'customer_id,name\nEVIL,"{quoted}"\n')
+    import_file(engine, "customers", tmp_path / "c.csv")
+    auth.add_user(engine, "vic", "viewer-pass", "viewer", by="test")
+    auth.add_user(engine, "ada", "admin-pass!", "admin", by="test")
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    for base in serve(db_url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            open_page(page, f"{base}/?lang=EN")
+            assert page.get_by_text("Sign in to Encaisse").is_visible()
+            assert page.get_by_text("Receivables").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+            sign_in(page, base, "", "vic", "wrong-password")
+            assert page.get_by_text("Wrong user name or password.").is_visible()
+            # a viewer who types the Data page's address: signed in, the page is not there
+            sign_in(page, base, "data", "vic", "viewer-pass")
+            assert page.get_by_role("heading", name="Overview").count() >= 1
+            assert page.locator("[data-testid=stFileUploader]").count() == 0
+            assert page.get_by_text("You do not have access to this page.").is_visible()
+            nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+            assert "Overview" in nav and "Data" not in nav and "Administration" not in nav
+            page.screenshot(path=str(ARTIFACTS / "viewer_types_data_url.png"), full_page=True)
+            # an admin: every page, and the hostile customer shown as text
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            sign_in(page, base, "admin", "ada", "admin-pass!")
+            assert page.get_by_role("heading", name="Administration").count() == 1
+            page.screenshot(path=str(ARTIFACTS / "admin.png"), full_page=True)
+            page.get_by_role("link", name="Customer", exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click()
+            page.keyboard.type("EVIL")
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(1500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            page.screenshot(path=str(ARTIFACTS / "hostile_customer.png"), full_page=True)
+            heading = page.locator("[data-testid=stMain] h2").first.inner_text()
+            assert heading.replace("\u200b", "") == hostile  # as typed (zero-width spaces
+            # keep its address from being linked)
+            assert page.locator("img[src='x'], img[src*='127.0.0.1:9']").count() == 0
+            assert page.locator("[data-testid=stMain] a[href*='127.0.0.1:9']").count() == 0
+            browser.close()
+    assert dialogs == []  # no script ran

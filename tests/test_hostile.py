@@ -189,10 +189,11 @@ def test_text_from_files_never_renders_as_markup(hostile_url, monkeypatch):
         at.switch_page(str(ROOT / "pages" / "customer.py")).run()
         assert not at.exception, at.exception
         header = at.header[0].value
-        assert header != name and re.sub(r"\\(.)", r"\1", header) == name  # escaped, intact
+        assert header != name  # escaped, and intact once the escapes are read
+        assert re.sub(r"\\(.)", r"\1", header).replace("\u200b", "") == name
         for body in markdown_bodies(at):  # wherever hostile text shows, it shows escaped
             for text in HOSTILE.values():
-                if text in re.sub(r"\\(.)", r"\1", body):
+                if text in re.sub(r"\\(.)", r"\1", body).replace("\u200b", ""):
                     assert plain(text) in body and text not in body, body
         tables = [df.value for df in at.dataframe]
         shown = {str(v) for df in tables for v in df.astype(str).to_numpy().ravel()}
@@ -229,7 +230,7 @@ def test_hostile_url_parameters_change_nothing(hostile_url, monkeypatch):
     assert table_counts(store.open_store(hostile_url))["invoices"] == 8
 
 
-# --- exports: nothing becomes a formula ------------------------------------------------------------
+# --- exports: nothing becomes a formula --------------------------------------------------------
 
 def assert_no_formula(xlsx: bytes) -> None:
     """No cell is a formula: checked in openpyxl's reading and in the sheets' raw XML."""

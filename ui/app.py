@@ -48,4 +48,12 @@ else:
     st.session_state["_view"] = state.sidebar(lang, account)
     navigation = {t("Reporting", lang): pages(REPORTING, lang, account),
                   t("Manage", lang): pages(MANAGE, lang, account, with_default=False)}
-st.navigation({k: v for k, v in navigation.items() if v}).run()
+pg = st.navigation({k: v for k, v in navigation.items() if v})
+wanted = login.wanted_page()
+if wanted:  # the address opened before signing in: go there, or say it is not allowed
+    found = [p for section in navigation.values() for p in section if p.url_path == wanted]
+    if found and found[0].url_path != pg.url_path:
+        st.switch_page(found[0])
+    elif not found:
+        st.error(t("You do not have access to this page.", lang))
+pg.run()

@@ -9,6 +9,7 @@ which gives the role. Sessions end after their idle time or absolute lifetime, o
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -90,8 +91,24 @@ def gate(lang: str) -> auth.Account:
                 sign_out(engine, account.name, session["via"])
             return account
         st.session_state.pop(SESSION, None)
+    # the address asked for is opened after sign-in (the form itself has no pages)
+    st.session_state.setdefault("_wanted", _requested_page())
     login_form(engine, lang)
     st.stop()
+
+
+def _requested_page() -> str:
+    """The page named in the address the browser opened (``/data`` → ``data``)."""
+    url = st.context.url or ""
+    path = urlparse(url).path.rstrip("/")
+    return path.rsplit("/", 1)[-1] if path else ""
+
+
+def wanted_page() -> str | None:
+    """After sign-in: the page whose address was opened before it (once), else None."""
+    if SESSION not in st.session_state:
+        return None
+    return st.session_state.pop("_wanted", None) or None
 
 
 def login_form(engine, lang: str) -> None:

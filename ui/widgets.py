@@ -15,13 +15,16 @@ from ui.state import View
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(?i)www|\\:|\\@")
 
 
 def plain(text: object) -> str:
     """Text from the data, for an element that renders Markdown (title, caption, markdown):
     every ASCII punctuation mark escaped, so a name such as ``![x](http://…)``, ``<b>`` or
-    ``:red[…]`` shows as typed and never becomes a link, an image, HTML or a directive."""
-    return _PUNCTUATION.sub(r"\\\1", str(text))
+    ``:red[…]`` shows as typed and never becomes a link, an image, HTML or a directive. A
+    zero-width space after ``www``, ``:`` and ``@`` keeps bare addresses from being linked."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub("\\g<0>\u200b", escaped)
 
 
 def delta_text(name: str, value, previous, view: View) -> str | None:
