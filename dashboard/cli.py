@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default=None,
+                       help="interface to listen on (default 127.0.0.1, from "
+                            ".streamlit/config.toml; 0.0.0.0 for every interface)")
     return p
 
 
@@ -290,6 +293,8 @@ def cmd_serve(args, url) -> int:
     if url:
         env["ENCAISSE_DB_URL"] = url
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
+    if args.address:
+        cmd += ["--server.address", args.address]
     return subprocess.call(cmd, env=env, cwd=app.parent.parent)
 
 
