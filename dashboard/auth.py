@@ -36,7 +36,12 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
 class AuthError(Exception):
-    """A refusal whose message can be shown to the person signing in as it is."""
+    """A refusal whose message can be shown as it is; ``template`` and ``values`` let the
+    interface translate it."""
+
+    def __init__(self, template: str, **values):
+        super().__init__(template.format(**values) if values else template)
+        self.template, self.values = template, values
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,8 @@ def get_account(engine: Engine, name: str) -> Account | None:
 
 def add_user(engine: Engine, name: str, password: str, role: str, by: str) -> None:
     name = name.strip()
-    if not name:
-        raise AuthError("the user name is empty")
+    if not name or len(name) > 200 or not name.isprintable():
+        raise AuthError("a user name has 1 to 200 printable characters")
     check_role(role)
     digest = _hasher.hash(check_password(password))
     with engine.connect() as conn, begin_write(conn):
@@ -105,8 +110,18 @@ def add_user(engine: Engine, name: str, password: str, role: str, by: str) -> No
         audit(conn, by, "user_add", f"{name} ({role})")
 
 
+def _keep_an_admin(conn, name: str) -> None:
+    """Refuse to remove or demote the last administrator while other users remain: nobody
+    could manage users from the app any more (the command line still can)."""
+    admins = conn.execute(select(User.name).where(User.role == "admin")).scalars().all()
+    others = conn.execute(select(User.id).where(User.name != name).limit(1)).first()
+    if admins == [name] and others is not None:
+        raise AuthError(f"{name} is the last administrator: make another user admin first")
+
+
 def remove_user(engine: Engine, name: str, by: str) -> None:
     with engine.connect() as conn, begin_write(conn):
+        _keep_an_admin(conn, name)
         if not conn.execute(delete(User).where(User.name == name)).rowcount:
             raise AuthError(f"no user {name!r}")
         audit(conn, by, "user_remove", name)
@@ -125,6 +140,8 @@ def set_password(engine: Engine, name: str, password: str, by: str) -> None:
 def set_role(engine: Engine, name: str, role: str, by: str) -> None:
     check_role(role)
     with engine.connect() as conn, begin_write(conn):
+        if role != "admin":
+            _keep_an_admin(conn, name)
         if not conn.execute(update(User).where(User.name == name).values(role=role)).rowcount:
             raise AuthError(f"no user {name!r}")
         audit(conn, by, "user_role", f"{name} ({role})")
@@ -146,7 +163,8 @@ def authenticate(engine: Engine, name: str, password: str,
     row for a name, attempts are refused unchecked until the wait has passed, known name or not.
     """
     now = now or _now()
-    name = name.strip()
+    # whatever was typed is only ever a lookup key: bounded, and storable on every database
+    name = name.replace("\x00", "").strip()[:200]
     with engine.connect() as conn:
         throttle = conn.execute(select(LoginThrottle).where(LoginThrottle.name == name)
                                 ).first()
@@ -156,8 +174,8 @@ def authenticate(engine: Engine, name: str, password: str,
         ready_at = _aware(throttle.last_failure_at) + dt.timedelta(
             seconds=wait_seconds(throttle.failures))
         if now < ready_at:
-            seconds = int((ready_at - now).total_seconds()) + 1
-            raise AuthError(f"Too many failed attempts. Try again in {seconds} s.")
+            raise AuthError("Too many failed attempts. Try again in {seconds} s.",
+                            seconds=int((ready_at - now).total_seconds()) + 1)
     try:
         _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
         ok = row is not None
@@ -172,13 +190,18 @@ def authenticate(engine: Engine, name: str, password: str,
                              .values(**values))
             else:
                 conn.execute(LoginThrottle.__table__.insert().values(name=name, **values))
-            audit(conn, name[:200], "login_failed", f"failure {failures} in a row")
+            audit(conn, name, "login_failed", f"failure {failures} in a row")
         else:
             conn.execute(delete(LoginThrottle).where(LoginThrottle.name == name))
             audit(conn, name, "login", "")
     if not ok:
         raise AuthError(GENERIC_FAILURE)
     return Account(row.name, row.role)
+
+
+def record_sign_out(engine: Engine, name: str, via: str) -> None:
+    with engine.connect() as conn, begin_write(conn):
+        audit(conn, name, "logout", via)
 
 
 def session_limits() -> tuple[dt.timedelta, dt.timedelta]:

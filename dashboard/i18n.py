@@ -161,6 +161,8 @@ FR: dict[str, str] = {
     "Sign in with single sign-on": "Se connecter avec l'authentification unique (SSO)",
     "Signed in as {name} ({role})": "Connecté : {name} ({role})",
     "Wrong user name or password.": "Identifiant ou mot de passe incorrect.",
+    "Too many failed attempts. Try again in {seconds} s.":
+        "Trop d'échecs de connexion. Réessayez dans {seconds} s.",
     "Your session has expired. Please sign in again.":
         "Votre session a expiré. Veuillez vous reconnecter.",
     "{email} has no access to Encaisse. Ask an administrator to add this address as a user.":

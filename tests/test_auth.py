@@ -136,3 +136,24 @@ def test_imports_undos_and_settings_record_who(engine):
                    ("heidi", "batch_delete")]
     assert f"batch {report.batch_id}" in log[0]["detail"]
     assert store.list_batches(engine) == []  # the batch is gone, its undo is on record
+
+
+def test_the_last_administrator_stays(engine):
+    auth.add_user(engine, "ada", "admin-pass!", "admin", by="test")
+    auth.add_user(engine, "vic", "viewer-pass", "viewer", by="test")
+    with pytest.raises(auth.AuthError, match="last administrator"):
+        auth.remove_user(engine, "ada", by="ada")
+    with pytest.raises(auth.AuthError, match="last administrator"):
+        auth.set_role(engine, "ada", "viewer", by="ada")
+    auth.set_role(engine, "vic", "admin", by="ada")
+    auth.set_role(engine, "ada", "viewer", by="vic")  # another admin exists now
+    assert auth.get_account(engine, "ada").role == "viewer"
+
+
+def test_hostile_sign_in_names_are_refused_like_any_other(engine):
+    auth.add_user(engine, "ada", "admin-pass!", "admin", by="test")
+    for typed in ("x" * 5000, "ada\x00", "' OR 1=1 --", "<script>"):
+        with pytest.raises(auth.AuthError, match="Wrong user name"):
+            auth.authenticate(engine, typed, "admin-pass", T0)
+    with pytest.raises(auth.AuthError, match="printable"):
+        auth.add_user(engine, "bad\nname", "long enough", "viewer", by="test")

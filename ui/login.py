@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from dashboard import auth, store
+from dashboard import auth
 from dashboard.i18n import t
 from ui import cache
 
@@ -50,8 +50,7 @@ def _start_session(account: auth.Account, via: str) -> None:
 
 def sign_out(engine, name: str, via: str) -> None:
     st.session_state.pop(SESSION, None)
-    with engine.connect() as conn, store.begin_write(conn):
-        store.audit(conn, name, "logout", via)
+    auth.record_sign_out(engine, name, via)
     if via == "sso":
         st.logout()
     st.rerun()
@@ -124,7 +123,7 @@ def login_form(engine, lang: str) -> None:
         try:
             account = auth.authenticate(engine, name, password)
         except auth.AuthError as exc:
-            st.error(t(str(exc), lang))
+            st.error(t(exc.template, lang, **exc.values))
         else:
             _start_session(account, "password")
             st.rerun()
