@@ -479,7 +479,7 @@ def customer_list(engine: Engine, end: dt.date, filters: Filters, search: str = 
 
 def _avg_days_late_by_customer(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
     start = month_start(end, -(BEHAVIOUR_MONTHS - 1))
-    settled = settled_invoices(end, filters.customers())
+    settled = settled_invoices(end, filters.customers(), start)
     q = (select(settled.c.customer_id,
                 (func.sum(settled.c.amount_cents * days_between(settled.c.settled_on,
                                                                 settled.c.due_date))

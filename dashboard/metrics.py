@@ -243,7 +243,7 @@ class Snapshot:
     @cached_property
     def settlements(self) -> tuple[int, int]:
         """(Σ amount, Σ amount × days late) of invoices fully settled on a date in P."""
-        settled = settled_invoices(self.period.end, self.selected)
+        settled = settled_invoices(self.period.end, self.selected, self.period.start)
         late = days_between(settled.c.settled_on, settled.c.due_date)
         q = (select(func.sum(settled.c.amount_cents), func.sum(settled.c.amount_cents * late))
              .where(settled.c.settled_on >= d(self.period.start)))
@@ -324,19 +324,43 @@ class Snapshot:
         return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["owner"]))
 
 
-def settled_invoices(t: dt.date, selected=None):
+def settled_invoices(t: dt.date, selected=None, start: dt.date | None = None):
     """Invoices whose completed payments up to T first reach their amount (within 0.01), with
-    that date as ``settled_on``, and their customer, amount and due date."""
+    that date as ``settled_on``, and their customer, amount and due date.
+
+    With ``start``, only those settled on a date in [start, T]: the running sums then cover
+    the payments of that window alone, carried forward from what each invoice had been paid
+    before it (an invoice settled before ``start`` already had its amount then).
+    """
+    completed = PAY.c.status == "completed"
+    if start is None:
+        window = PAY.c.payment_date <= d(t)
+    else:
+        window = PAY.c.payment_date.between(d(start), d(t))
     running = (select(PAY.c.invoice_id, PAY.c.payment_date,
                       func.sum(PAY.c.amount_cents).over(
                           partition_by=PAY.c.invoice_id, order_by=PAY.c.payment_date)
                       .label("cumulative"))
-               .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(t))
-               .subquery())
+               .where(live(PAY), completed, window).subquery())
+    reached = running.c.cumulative
+    joined = INV.join(running, running.c.invoice_id == INV.c.invoice_id)
+    carried = []
+    if start is not None:
+        earlier = PAY.alias("earlier")
+        before = (select(earlier.c.invoice_id, func.sum(earlier.c.amount_cents).label("paid"))
+                  .where(live(earlier), earlier.c.status == "completed",
+                         earlier.c.payment_date < d(start),
+                         earlier.c.invoice_id.in_(
+                             select(PAY.c.invoice_id).where(live(PAY), completed, window)))
+                  .group_by(earlier.c.invoice_id).subquery())
+        paid_before = func.coalesce(before.c.paid, 0)
+        reached = reached + paid_before
+        joined = joined.outerjoin(before, before.c.invoice_id == INV.c.invoice_id)
+        carried = [paid_before < INV.c.amount_cents - 1]
     q = (select(INV.c.invoice_id, INV.c.customer_id, INV.c.amount_cents, INV.c.due_date,
                 func.min(running.c.payment_date).label("settled_on"))
-         .select_from(INV.join(running, running.c.invoice_id == INV.c.invoice_id))
-         .where(live(INV), running.c.cumulative >= INV.c.amount_cents - 1)
+         .select_from(joined)
+         .where(live(INV), reached >= INV.c.amount_cents - 1, *carried)
          .group_by(INV.c.invoice_id, INV.c.customer_id, INV.c.amount_cents, INV.c.due_date))
     if selected is not None:
         q = q.where(INV.c.customer_id.in_(selected))

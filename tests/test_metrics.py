@@ -206,3 +206,20 @@ def test_every_metric_documents_its_formula():
         assert "=" in m.formula or "walk back" in m.formula, m.name
         assert m.unit in {"EUR", "days", "%", "score"}
         assert m.better in {"up", "down", "none"}
+
+
+def test_settlement_date_is_when_the_cumulative_first_reaches_the_amount(engine, tmp_path):
+    load(engine, tmp_path,
+         invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+                  "A,C1,2024-01-01,2024-01-31,1000\nB,C1,2024-01-10,2024-02-10,500\n"
+                  "C,C1,2024-01-05,2024-02-05,200\n",
+         payments="payment_id,invoice_id,payment_date,amount\n"
+                  "P1,A,2024-01-20,1000\nP2,A,2024-02-12,50\n"  # settled in January
+                  "P3,B,2024-02-05,200\nP4,B,2024-02-20,299.99\n"  # within 0.01 on 02-20
+                  "P5,C,2024-01-15,100\nP6,C,2024-02-08,100\n")  # half before, rest in Feb
+    # February: B 10 days late on 500, C 3 days late on 200; A was settled before F
+    assert kpis(engine, FEB)["avg_days_late"] == pytest.approx((500 * 10 + 200 * 3) / 700)
+    assert kpis(engine, Period(D(2024, 1, 1), D(2024, 1, 31)))["avg_days_late"] == \
+        pytest.approx(-11.0)
+    whole = kpis(engine, Period(D(2024, 1, 1), D(2024, 2, 29)))
+    assert whole["avg_days_late"] == pytest.approx((1000 * -11 + 500 * 10 + 200 * 3) / 1700)
