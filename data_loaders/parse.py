@@ -191,17 +191,21 @@ def parse_label(s: pd.Series, table: dict[str, str]) -> pd.Series:
     return out.astype(object).where(s != "", None)
 
 
+MAX_DAYS = 100_000  # a number of days beyond this is a shifted column, not payment terms
+
+
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Whole numbers, also inside text such as ``30 jours`` or ``Net 30``."""
+    """Whole numbers of days, also inside text such as ``30 jours`` or ``Net 30``."""
     digits = s.str.extract(r"(\d+(?:[.,]0+)?)")[0].str.replace(r"[.,]0+$", "", regex=True)
-    out = pd.to_numeric(digits, errors="coerce").astype("Int64")
-    bad = out.isna() & (s != "")
-    return out, bad
+    num = pd.to_numeric(digits, errors="coerce")
+    bad = (num.isna() | (num > MAX_DAYS)) & (s != "")
+    return num.where(~bad).astype("Int64"), bad
 
 
 def parse_score(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(s.str.replace(",", ".", regex=False).where(s != ""), errors="coerce")
-    bad = (num.isna() | (num != np.floor(num))) & (s != "")
+    # far out of any scale's range: refused here, before it could overflow a whole number
+    bad = (num.isna() | (num != np.floor(num)) | (num.abs() > 1_000)) & (s != "")
     return num.where(~bad).astype("Int64"), bad
 
 

@@ -71,9 +71,11 @@ def random_table(draw) -> bytes:
     headers = draw(st.lists(st.sampled_from(
         ["invoice_id", "customer_id", "issue_date", "due_date", "amount", "paid_date",
          "payment_date", "reason", "score", "survey_type", "response_date", "month", "category",
-         "status", "N° facture", "Montant"]) | CELL, min_size=1, max_size=8))
+         "status", "N° facture", "Montant", "payment_terms_days", "cost", "promised_amount",
+         "customer_id", "name"]) | CELL, min_size=1, max_size=8))
     rows = draw(st.lists(st.lists(CELL | st.sampled_from(
-        ["2024-01-31", "31/01/2024", "1 234,56", "-5", "1e9", "csat", "11", "oui", '"', ""]),
+        ["2024-01-31", "31/01/2024", "1 234,56", "-5", "1e9", "1e30", "99999999999999999999",
+         "csat", "11", "oui", '"', "", "x" * 400]),
         min_size=0, max_size=9), max_size=6))
     text = "\n".join(sep.join(r) for r in [headers, *rows])
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))

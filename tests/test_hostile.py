@@ -115,6 +115,19 @@ def test_text_the_database_cannot_hold_is_reported(engine, tmp_path):
         (3003, "customer_id", "value contains a NUL character")]
 
 
+@pytest.mark.parametrize(("kind", "text", "column"), [
+    ("customers", "customer_id,payment_terms_days\nC1,99999999999\n", "payment_terms_days"),
+    ("surveys", "customer_id,response_date,survey_type,score\nC1,2024-01-01,csat,1e30\n",
+     "score"),
+    ("invoices", "invoice_id,customer_id,issue_date,due_date,amount\n"
+                 "I1,C1,2024-01-01,2024-01-31,99999999999999999999\n", "amount"),
+])
+def test_numbers_too_large_for_the_database_are_reported(engine, tmp_path, kind, text,
+                                                         column):
+    [p] = refused(engine, write(tmp_path, "big.csv", text), kind)
+    assert (p.row, p.column) == (2, column)
+
+
 def test_rows_wider_than_the_header_are_refused_not_cut(engine, tmp_path):
     [p] = refused(engine, write(tmp_path, "wide.csv",
                                 "invoice_id,customer_id,issue_date,due_date,amount\n"
