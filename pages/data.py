@@ -1,6 +1,7 @@
 """Data: upload a file, preview it, map unrecognised columns, read the validation report,
 commit or cancel; the batch list with undo; blank templates in English and French."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -84,6 +85,7 @@ if uploaded is not None:
 
     check, commit, cancel = st.columns([1, 1, 4])
     if cancel.button(view.t("Cancel"), key="cancel_upload"):
+        shutil.rmtree(folder, ignore_errors=True)  # confidential: no copy left behind
         st.session_state["upload_round"] += 1
         st.rerun()
     run_check = check.button(view.t("Check the file"), key="check_upload")
@@ -105,6 +107,9 @@ if uploaded is not None:
             show_refusal(exc.report)
         else:
             if report.committed:
+                # the database holds it now: no copy left behind, a fresh uploader next run
+                shutil.rmtree(folder, ignore_errors=True)
+                st.session_state["upload_round"] += 1
                 cache.clear()
                 st.success(view.t("Imported: batch {id}, {added} added, {replaced} replaced, "
                                   "{unchanged} unchanged.", id=report.batch_id,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -157,11 +159,14 @@ def test_uploads_and_admin_changes_record_the_signed_in_user(users_url, monkeypa
     at = signed_in(users_url, monkeypatch, "ula")
     at.switch_page(str(ROOT / "pages" / "data.py")).run()
     data = b"customer_id,response_date,survey_type,score\nC1001,2025-06-01,csat,5\n"
-    at.get("file_uploader")[0].upload("csat.csv", data, "text/csv").run()
+    name = f"csat_{uuid.uuid4().hex[:8]}.csv"
+    at.get("file_uploader")[0].upload(name, data, "text/csv").run()
     at.button(key="commit_upload").click().run()
     assert not at.exception, at.exception
     engine = store.open_store(users_url)
     assert store.list_batches(engine)[0]["imported_by"] == "ula"
+    at.run()  # the uploaded copy is gone once committed (confidential data)
+    assert not list((Path(tempfile.gettempdir()) / "encaisse_uploads").rglob(name))
     admin = signed_in(users_url, monkeypatch, "ada")
     admin.switch_page(str(ROOT / "pages" / "admin.py")).run()
     assert not admin.exception, admin.exception
