@@ -7,7 +7,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -295,7 +294,10 @@ def cmd_serve(args, url) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
     if args.address:
         cmd += ["--server.address", args.address]
-    return subprocess.call(cmd, env=env, cwd=app.parent.parent)
+    # Become the Streamlit server (no child process): stopping `encaisse serve` stops it.
+    os.chdir(app.parent.parent)
+    os.execve(sys.executable, cmd, env)
+    return 0  # pragma: no cover - execve does not return
 
 
 if __name__ == "__main__":  # pragma: no cover

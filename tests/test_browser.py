@@ -59,7 +59,11 @@ def serve(url: str):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
