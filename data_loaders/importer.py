@@ -521,14 +521,15 @@ def create_customers(conn: Connection, stages: dict[str, Table], attrs: dict[str
 def import_file(engine: Engine, kind: str, path: str | Path, *, sheet: str | None = None,
                 mapping: dict[str, str] | None = None, dry_run: bool = False,
                 user: str | None = None, name: str | None = None,
-                progress: Progress | None = None) -> ImportReport:
-    """Import one file of ``kind``; raises ``ImportRefused`` (nothing written) on any problem."""
+                progress: Progress | None = None, upload: bool = False) -> ImportReport:
+    """Import one file of ``kind``; raises ``ImportRefused`` (nothing written) on any problem.
+    ``upload``: the file came through the dashboard (its size is limited too)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     spec = KINDS[kind]
     report = ImportReport(kind=kind, file=name or Path(path).name, dry_run=dry_run)
     try:
-        source = open_source(path, sheet=sheet, name=name)
+        source = open_source(path, sheet=sheet, name=name, upload=upload)
         report.sha256 = source.sha256
         headers = [h.strip() for h in source.header()]
     except FileUnreadable as exc:

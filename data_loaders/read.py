@@ -40,7 +40,7 @@ def _env_int(name: str, default: int) -> int:
 class Limits:
     """What a file may hold; each from ``ENCAISSE_MAX_*`` (see the README's Security section)."""
 
-    file_mb: int = 200  # as .streamlit/config.toml's maxUploadSize
+    file_mb: int = 200  # uploads only, as .streamlit/config.toml's maxUploadSize
     rows: int = 20_000_000
     columns: int = 200
     unzipped_mb: int = 2_048  # total uncompressed size of an .xlsx
@@ -207,8 +207,13 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_source(path: str | Path, sheet: str | None = None, name: str | None = None) -> Source:
-    """Look at the file's bytes and decide how to read it; refuse what is not a table."""
+def open_source(path: str | Path, sheet: str | None = None, name: str | None = None,
+                upload: bool = False) -> Source:
+    """Look at the file's bytes and decide how to read it; refuse what is not a table.
+
+    ``upload``: the file came through the dashboard, so its size is limited too (the command
+    line is run by the server's operator and takes files of any size).
+    """
     path = Path(path)
     if not path.exists():
         raise FileUnreadable(Problem(None, None, str(path), "file not found",
@@ -216,7 +221,7 @@ def open_source(path: str | Path, sheet: str | None = None, name: str | None = N
     name = name or path.name
     limits = Limits.from_env()
     size_mb = path.stat().st_size / 2**20
-    if size_mb > limits.file_mb:
+    if upload and size_mb > limits.file_mb:
         raise FileUnreadable(Problem(None, None, None, f"the file is {size_mb:,.0f} MB, more "
                                      f"than the {limits.file_mb} MB allowed",
                                      "split it into smaller files"))

@@ -51,7 +51,7 @@ if uploaded is not None:
     if not path.exists():
         path.write_bytes(uploaded.getvalue())
     try:
-        source = open_source(path, name=uploaded.name)
+        source = open_source(path, name=uploaded.name, upload=True)
         headers = source.header()
         preview = next(source.chunks(rows=20), (2, pd.DataFrame(columns=headers)))[1]
     except FileUnreadable as exc:
@@ -102,7 +102,7 @@ if uploaded is not None:
         try:
             report = import_file(engine, kind, path, mapping=mapping, dry_run=run_check,
                                  user=view.account.name, name=uploaded.name,
-                                 progress=progress)
+                                 progress=progress, upload=True)
         except ImportRefused as exc:
             show_refusal(exc.report)
         else:

@@ -66,12 +66,18 @@ def test_column_limit(engine, tmp_path, monkeypatch):
     assert p.row == 1 and "12 columns, more than the 10 allowed" in p.message
 
 
-def test_file_size_limit(engine, tmp_path, monkeypatch):
+def test_file_size_limit_on_uploads(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("ENCAISSE_MAX_FILE_MB", "1")
     body = "".join(f"I{i:07d},C1,2024-01-01,2024-01-31,10.00\n" for i in range(40_000))
-    [p] = refused(engine, write(tmp_path, "big.csv",
-                                "invoice_id,customer_id,issue_date,due_date,amount\n" + body))
-    assert "more than the 1 MB allowed" in p.message
+    path = write(tmp_path, "big.csv", "invoice_id,customer_id,issue_date,due_date,amount\n"
+                 + body)
+    before = table_counts(engine)
+    with pytest.raises(ImportRefused) as info:
+        import_file(engine, "invoices", path, upload=True)
+    assert table_counts(engine) == before
+    assert "more than the 1 MB allowed" in info.value.report.problems[0].message
+    # the command line (the server's operator) imports files of any size
+    assert import_file(engine, "invoices", path).added == 40_000
 
 
 def test_a_file_named_xlsx_must_be_a_workbook(engine, tmp_path):
