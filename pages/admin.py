@@ -15,6 +15,8 @@ st.title(view.t("Administration"))
 st.subheader(view.t("Users"))
 users = pd.DataFrame(auth.list_users(engine), columns=["name", "role", "created_at",
                                                        "created_by"])
+users["role"] = users["role"].map(view.t)
+users["created_at"] = users["created_at"].str.slice(0, 16).str.replace("T", " ")
 if users.empty:
     st.info(view.t("No users yet: the dashboard is open to anyone who reaches it. The first "
                    "user you add should be an administrator."))
@@ -45,7 +47,7 @@ with add, st.form("add_user", clear_on_submit=True):
 with change, st.form("change_user", clear_on_submit=True):
     st.markdown("**" + view.t("Change a user") + "**")
     who = st.selectbox(view.t("User name"), list(users["name"]), key="change_user",
-                       index=None)
+                       index=None, placeholder="—")
     new_role = st.selectbox(view.t("Role"), [None, *auth.ROLES], key="change_role",
                             format_func=lambda r: view.t("unchanged") if r is None
                             else view.t(r))
@@ -83,5 +85,6 @@ if st.button(view.t("Save targets"), key="save_targets"):
 st.subheader(view.t("Audit log"))
 log = pd.DataFrame(store.audit_log(engine, 500), columns=["id", "at", "actor", "action",
                                                           "detail"])
+log["at"] = log["at"].str.slice(0, 19).str.replace("T", " ")
 widgets.table(log, "audit_log", view, {"at": "When", "actor": "Who", "action": "What",
                                        "detail": "Detail"}, height=400)

@@ -52,4 +52,4 @@ if view.can("customers"):  # customer-level data: managers and administrators
                               key="open_customer")
         if choice:
             st.session_state["goto_customer"] = choice
-            st.switch_page(state.page("customer"))
+            state.switch_to(state.page("customer"))

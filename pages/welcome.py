@@ -18,6 +18,6 @@ if view.can("upload"):
         cache.clear()
         st.rerun()
     if right.button(view.t("Upload my files"), key="go_upload"):
-        st.switch_page(state.page("data"))
+        state.switch_to(state.page("data"))
 else:
     st.caption(view.t("Ask an uploader or an administrator to load the first files."))

@@ -53,7 +53,7 @@ wanted = login.wanted_page()
 if wanted:  # the address opened before signing in: go there, or say it is not allowed
     found = [p for section in navigation.values() for p in section if p.url_path == wanted]
     if found and found[0].url_path != pg.url_path:
-        st.switch_page(found[0])
+        state.switch_to(found[0])
     elif not found:
         st.error(t("You do not have access to this page.", lang))
 pg.run()

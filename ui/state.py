@@ -12,6 +12,8 @@ from dashboard import auth, metrics
 from dashboard.i18n import fmt_date, t
 from ui import cache
 
+# The sidebar's widgets bound to the URL (bind="query-params"), by key
+BOUND = frozenset({"lang", "preset", "from", "to", "asof", "segment", "region", "collector"})
 PRESETS = ("last30", "last90", "qtd", "ytd", "custom")
 PRESET_LABELS = {"last30": "Last 30 days", "last90": "Last 90 days", "qtd": "Quarter to date",
                  "ytd": "Year to date", "custom": "Custom"}
@@ -118,6 +120,14 @@ def require(permission: str) -> View:
         st.error(view.t("You do not have access to this page."))
         st.stop()
     return view
+
+
+def switch_to(page) -> None:
+    """``st.switch_page`` that keeps the view: by default it clears the query parameters, which
+    Streamlit refuses while widgets are bound to them (``?lang=FR``); the bound ones follow
+    their widgets, the others are carried over."""
+    params = st.query_params
+    st.switch_page(page, query_params={k: params.get_all(k) for k in params if k not in BOUND})
 
 
 def page(name: str) -> Path:
