@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,9 +31,14 @@ FREE_ATTEMPTS = 3  # failures before each further attempt has to wait
 MAX_WAIT_SECONDS = 300
 GENERIC_FAILURE = "Wrong user name or password."
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong
-# password and timing does not tell which names exist.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that a wrong name costs as long as a wrong
+    password and timing does not tell which names exist. Hashed on first use, not at import:
+    every command would pay for it otherwise."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AuthError(Exception):
@@ -177,7 +183,7 @@ def authenticate(engine: Engine, name: str, password: str,
             raise AuthError("Too many failed attempts. Try again in {seconds} s.",
                             seconds=int((ready_at - now).total_seconds()) + 1)
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        _hasher.verify(row.password_hash if row else _dummy_hash(), password)
         ok = row is not None
     except (VerificationError, InvalidHashError):
         ok = False

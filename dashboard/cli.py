@@ -236,13 +236,13 @@ def cmd_users(args, url) -> int:
             users = auth.list_users(engine)
             if args.json:
                 print(json.dumps(users, indent=2))
-            for u in [] if args.json else users:
-                print(f"{u['name']:<30} {u['role']:<9} added {u['created_at'][:10]} "
-                      f"by {u['created_by']}")
-            if not users and not args.json:
+            elif not users:
                 print("No users: the dashboard is open to anyone who reaches it.")
+            else:
+                for u in users:
+                    print(f"{u['name']:<30} {u['role']:<9} added {u['created_at'][:10]} "
+                          f"by {u['created_by']}")
         elif args.action == "add":
-            auth.check_role(args.role)
             auth.add_user(engine, args.name, read_password(), args.role, _login())
             print(f"User {args.name} added ({args.role}).")
         elif args.action == "remove":
