@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, literal_column, select
 
+from dashboard import columnar
 from dashboard.metrics import (
     ACT,
     AGING_BUCKETS,
@@ -31,13 +32,13 @@ from dashboard.metrics import (
     SUR,
     Filters,
     Period,
-    Snapshot,
     d,
     days_between,
     live,
     money,
     month_start,
     settled_invoices,
+    snapshots,
     survey_counts,
     year_month,
 )
@@ -67,9 +68,9 @@ def monthly(engine: Engine, end: dt.date, months: int, filters: Filters,
     """The KPIs ``names`` for each calendar month (as of its last day); the name ``aging`` adds
     the aging buckets at each month's end."""
     rows = []
-    with engine.connect() as conn:
+    with snapshots(engine) as snapshot:
         for p in months_back(end, months):
-            s = Snapshot(conn, p, filters)
+            s = snapshot(p, filters)
             row = {"month": p.start, "as_of": p.end}
             row.update({n: METRICS[n].compute(s) for n in names if n != "aging"})
             if "aging" in names:
@@ -83,10 +84,9 @@ def kpis_by(engine: Engine, period: Period, filters: Filters, dimension: str,
     """KPIs per segment, region or collector (within the current filter)."""
     values = dimension_values(engine, dimension, filters)
     rows = []
-    with engine.connect() as conn:
+    with snapshots(engine) as snapshot:
         for v in values:
-            f = replace(filters, **{dimension + "s": (v,)})
-            s = Snapshot(conn, period, f)
+            s = snapshot(period, replace(filters, **{dimension + "s": (v,)}))
             rows.append({dimension: v, **{n: METRICS[n].compute(s) for n in names}})
     return pd.DataFrame(rows, columns=[dimension, *names])
 
@@ -425,60 +425,95 @@ def _open_items(t: dt.date):
 
 def customer_list(engine: Engine, end: dt.date, filters: Filters, search: str = "",
                   limit: int = 2000) -> pd.DataFrame:
-    """Customers with open balance and overdue at T, average days late and CSAT over 12 months,
-    their latest survey score and their top late-payment reason (by € at stake)."""
-    items = _open_items(end).subquery()
-    bal = (select(items.c.customer_id, func.sum(items.c.open_cents).label("open"),
-                  func.sum(case((items.c.due_date < d(end), items.c.open_cents), else_=0))
-                  .label("overdue"))
-           .group_by(items.c.customer_id).subquery())
-    latest = (select(SUR.c.customer_id, SUR.c.survey_type, SUR.c.score,
-                     func.row_number().over(partition_by=SUR.c.customer_id,
-                                            order_by=(SUR.c.response_date.desc(),
-                                                      SUR.c.id.desc())).label("rn"))
-              .where(live(SUR), SUR.c.response_date <= d(end)).subquery())
-    last = select(latest).where(latest.c.rn == 1).subquery()
-    reasons = (select(INV.c.customer_id, REA.c.reason,
-                      func.sum(INV.c.amount_cents).label("amount"))
-               .select_from(REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))))
-               .where(live(REA)).group_by(INV.c.customer_id, REA.c.reason).subquery())
-    ranked = (select(reasons.c.customer_id, reasons.c.reason,
-                     func.row_number().over(partition_by=reasons.c.customer_id,
-                                            order_by=(reasons.c.amount.desc(),
-                                                      reasons.c.reason)).label("rn"))
-              .subquery())
-    top = select(ranked).where(ranked.c.rn == 1).subquery()
-    q = (select(CUS.c.customer_id, CUS.c.name, CUS.c.segment, CUS.c.region, CUS.c.collector,
-                func.coalesce(bal.c.open, 0).label("open"),
-                func.coalesce(bal.c.overdue, 0).label("overdue"),
-                last.c.survey_type.label("last_survey"), last.c.score.label("last_score"),
-                top.c.reason.label("top_reason"))
-         .select_from(CUS.outerjoin(bal, bal.c.customer_id == CUS.c.customer_id)
-                      .outerjoin(last, last.c.customer_id == CUS.c.customer_id)
-                      .outerjoin(top, top.c.customer_id == CUS.c.customer_id))
-         .where(live(CUS)).order_by(func.coalesce(bal.c.overdue, 0).desc(),
-                                    func.coalesce(bal.c.open, 0).desc(), CUS.c.customer_id)
-         .limit(limit))
+    """Customers with open balance and overdue at T, average days late over 12 months, their
+    latest survey score and their top late-payment reason (by € at stake); the most overdue
+    first, ``limit`` at most."""
+    cols = columnar.columns_for(engine)
+    if cols is None:
+        bal = _balances_sql(end)
+        q = (select(CUS.c.customer_id, CUS.c.name, CUS.c.segment, CUS.c.region,
+                    CUS.c.collector, func.coalesce(bal.c.open, 0).label("open"),
+                    func.coalesce(bal.c.overdue, 0).label("overdue"))
+             .select_from(CUS.outerjoin(bal, bal.c.customer_id == CUS.c.customer_id))
+             .order_by(func.coalesce(bal.c.overdue, 0).desc(),
+                       func.coalesce(bal.c.open, 0).desc(), CUS.c.customer_id)
+             .limit(limit))
+        df = frame(engine, _customer_scope(q, filters, search),
+                   ["customer_id", "name", "segment", "region", "collector", "open", "overdue"])
+    else:
+        # Balances from the columns; names and attributes (small) from the database.
+        q = select(CUS.c.customer_id, CUS.c.name, CUS.c.segment, CUS.c.region, CUS.c.collector)
+        people = frame(engine, _customer_scope(q, filters, search),
+                       ["customer_id", "name", "segment", "region", "collector"])
+        df = people.merge(columnar.balances(cols, end), on="customer_id", how="left")
+        df[["open", "overdue"]] = df[["open", "overdue"]].fillna(0).astype("int64")
+        df = df.sort_values(["overdue", "open", "customer_id"], ascending=[False, False, True],
+                            kind="stable").head(limit)
+    df = df.merge(_last_survey_and_top_reason(engine, end, df["customer_id"].tolist()),
+                  on="customer_id", how="left")
+    df["open"], df["overdue"] = df["open"].map(money), df["overdue"].map(money)
+    df = df.rename(columns={"open": "open_eur", "overdue": "overdue_eur"})
+    df["last_score"] = pd.to_numeric(df["last_score"]).astype("Int64")
+    return df.merge(_avg_days_late_by_customer(engine, end, filters), on="customer_id",
+                    how="left").reset_index(drop=True)
+
+
+def _customer_scope(q, filters: Filters, search: str):
+    q = q.where(live(CUS))
     if search.strip():
         term = search.strip()
         q = q.where(CUS.c.customer_id.icontains(term, autoescape=True)
                     | CUS.c.name.icontains(term, autoescape=True))
     selected = filters.customers()
-    if selected is not None:
-        q = q.where(CUS.c.customer_id.in_(selected))
-    with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    df = pd.DataFrame([{**r, "open": money(r["open"]), "overdue": money(r["overdue"])}
-                       for r in rows],
-                      columns=["customer_id", "name", "segment", "region", "collector", "open",
-                               "overdue", "last_survey", "last_score", "top_reason"])
-    df = df.rename(columns={"open": "open_eur", "overdue": "overdue_eur"})
-    return df.merge(_avg_days_late_by_customer(engine, end, filters), on="customer_id",
-                    how="left")
+    return q if selected is None else q.where(CUS.c.customer_id.in_(selected))
+
+
+def _balances_sql(end: dt.date):
+    items = _open_items(end).subquery()
+    return (select(items.c.customer_id, func.sum(items.c.open_cents).label("open"),
+                   func.sum(case((items.c.due_date < d(end), items.c.open_cents), else_=0))
+                   .label("overdue"))
+            .group_by(items.c.customer_id).subquery())
+
+
+def _last_survey_and_top_reason(engine: Engine, end: dt.date, ids: list[str]) -> pd.DataFrame:
+    """For these customers: the type and score of their latest answer by T, and their late
+    reason with the most € at stake."""
+    columns = ["customer_id", "last_survey", "last_score", "top_reason"]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    latest = (select(SUR.c.customer_id, SUR.c.survey_type, SUR.c.score,
+                     func.row_number().over(partition_by=SUR.c.customer_id,
+                                            order_by=(SUR.c.response_date.desc(),
+                                                      SUR.c.id.desc())).label("rn"))
+              .where(live(SUR), SUR.c.response_date <= d(end), SUR.c.customer_id.in_(ids))
+              .subquery())
+    reasons = (select(INV.c.customer_id, REA.c.reason,
+                      func.sum(INV.c.amount_cents).label("amount"))
+               .select_from(REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))))
+               .where(live(REA), INV.c.customer_id.in_(ids))
+               .group_by(INV.c.customer_id, REA.c.reason).subquery())
+    ranked = (select(reasons.c.customer_id, reasons.c.reason,
+                     func.row_number().over(partition_by=reasons.c.customer_id,
+                                            order_by=(reasons.c.amount.desc(),
+                                                      reasons.c.reason)).label("rn"))
+              .subquery())
+    last = frame(engine, select(latest.c.customer_id,
+                                latest.c.survey_type.label("last_survey"),
+                                latest.c.score.label("last_score")).where(latest.c.rn == 1),
+                 ["customer_id", "last_survey", "last_score"])
+    top = frame(engine, select(ranked.c.customer_id, ranked.c.reason.label("top_reason"))
+                .where(ranked.c.rn == 1), ["customer_id", "top_reason"])
+    return last.merge(top, on="customer_id", how="outer")[columns]
 
 
 def _avg_days_late_by_customer(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
     start = month_start(end, -(BEHAVIOUR_MONTHS - 1))
+    cols = columnar.columns_for(engine)
+    if cols is not None:
+        return columnar.avg_days_late_by_customer(
+            cols, start, end, cols.selection(filters.segments, filters.regions,
+                                             filters.collectors))
     settled = settled_invoices(end, filters.customers(), start)
     q = (select(settled.c.customer_id,
                 (func.sum(settled.c.amount_cents * days_between(settled.c.settled_on,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -277,15 +278,7 @@ class Snapshot:
             live(COST), COST.c.month.between(f"{f:%Y-%m}", f"{t:%Y-%m}")).group_by(COST.c.month))
         if self.filters.segments:
             q = q.where(COST.c.segment.in_(self.filters.segments))
-        total = 0.0
-        for month, amount in self.conn.execute(q):
-            y, m = int(month[:4]), int(month[5:7])
-            length = calendar.monthrange(y, m)[1]
-            lo, hi = max(f, dt.date(y, m, 1)), min(t, dt.date(y, m, length))
-            inside = (hi - lo).days + 1
-            if inside > 0:
-                total += cents(amount) * inside / length
-        return total
+        return prorated_cost(self.conn.execute(q).all(), self.period)
 
     @cached_property
     def surveys(self) -> dict[str, int]:
@@ -322,6 +315,24 @@ class Snapshot:
         rows = [{"owner": o, "invoices": int(n), "amount": money(s)}
                 for o, n, s in self.conn.execute(q)]
         return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["owner"]))
+
+
+def prorated_cost(lines, period: Period) -> float:
+    """Σ of (month "YYYY-MM", cents) cost lines × (days of their month inside P) / (days in
+    their month), in cents; months summed in calendar order, so every engine adds alike."""
+    per_month: dict[str, int] = {}
+    for month, amount in lines:
+        per_month[str(month)] = per_month.get(str(month), 0) + cents(amount)
+    f, t = period.start, period.end
+    total = 0.0
+    for month in sorted(per_month):
+        y, m = int(month[:4]), int(month[5:7])
+        length = calendar.monthrange(y, m)[1]
+        lo, hi = max(f, dt.date(y, m, 1)), min(t, dt.date(y, m, length))
+        inside = (hi - lo).days + 1
+        if inside > 0:
+            total += per_month[month] * inside / length
+    return total
 
 
 def settled_invoices(t: dt.date, selected=None, start: dt.date | None = None):
@@ -589,12 +600,32 @@ KPI_KEYS = ("from", "to", "currency", "receivables", "current", "overdue", "over
             "aging", "late_reasons", "owners")
 
 
-def kpis(engine: Engine, period: Period, filters: Filters = Filters()) -> dict:
-    """All KPIs of one period and filter, with exactly the keys of ``encaisse kpis --json``."""
+@contextmanager
+def snapshots(engine: Engine, choice: str | None = None):
+    """Yield ``make(period, filters)``, which gives the building blocks of one snapshot.
+
+    They come from the columnar engine (``dashboard.columnar``) where it serves (the embedded
+    SQLite store; PostgreSQL in the app), else from SQL in the database; both return the same
+    integers. ``choice`` ("sql" or "columnar") forces one, as ``ENCAISSE_ENGINE`` does.
+    """
+    from dashboard import columnar
+
+    cols = columnar.columns_for(engine, choice)
+    if cols is not None:
+        yield lambda period, filters=Filters(): columnar.ColumnarSnapshot(cols, period, filters)
+        return
     with engine.connect() as conn:
-        s = Snapshot(conn, period, filters)
+        yield lambda period, filters=Filters(): Snapshot(conn, period, filters)
+
+
+def kpis(engine: Engine, period: Period, filters: Filters = Filters(),
+         choice: str | None = None) -> dict:
+    """All KPIs of one period and filter, with exactly the keys of ``encaisse kpis --json``."""
+    currency = reporting_currency(engine)
+    with snapshots(engine, choice) as snapshot:
+        s = snapshot(period, filters)
         out: dict = {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                     "currency": reporting_currency(engine)}
+                     "currency": currency}
         for name in KPI_KEYS[3:23]:
             out[name] = METRICS[name].compute(s)
         out["survey_responses"] = {"csat": s.surveys["csat_n"], "nps": s.surveys["nps_n"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -209,6 +210,7 @@ def delete_batch(engine: Engine, batch_id: int, user: str = "system") -> dict[st
             conn.execute(update(t).where(t.c.replaced_by == batch_id).values(replaced_by=None))
             removed[name] = live
         conn.execute(Batch.__table__.delete().where(Batch.id == batch_id))
+        bump_data_version(conn)
         audit(conn, user, "batch_delete", f"batch {batch_id} ({batch.kind} {batch.file_name}): "
               f"{sum(removed.values())} row(s) removed")
     return removed
@@ -299,7 +301,28 @@ def set_reason_owner(engine: Engine, code: str, owner: str, user: str = "system"
         res = conn.execute(update(ReasonCode).where(ReasonCode.code == code).values(owner=owner))
         if res.rowcount == 0:
             raise KeyError(code)
+        bump_data_version(conn)
         audit(conn, user, "taxonomy", f"{code} owned by {owner}")
+
+
+# --- data version ---------------------------------------------------------------------------
+
+DATA_VERSION_KEY = "data.version"
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Mark the analytic data as changed, inside the writer's transaction: the columnar copy
+    of the live tables (``dashboard.columnar``) is rebuilt when its stamp no longer matches."""
+    t = Setting.__table__
+    conn.execute(t.delete().where(t.c.key == DATA_VERSION_KEY))
+    conn.execute(t.insert().values(key=DATA_VERSION_KEY, value=uuid.uuid4().hex,
+                                   updated_by="system", updated_at=dt.datetime.now(dt.UTC)))
+
+
+def data_version(conn: Connection) -> str:
+    """The stamp of the live analytic data ("" before the first write)."""
+    t = Setting.__table__
+    return conn.execute(select(t.c.value).where(t.c.key == DATA_VERSION_KEY)).scalar() or ""
 
 
 def is_empty(engine: Engine) -> bool:

@@ -39,6 +39,7 @@ from dashboard.models import FACT_TABLES, Batch, Customer
 from dashboard.store import (
     audit,
     begin_write,
+    bump_data_version,
     bulk_insert,
     refresh_statistics,
     reporting_currency,
@@ -645,6 +646,7 @@ def merge_batch(conn: Connection, source: Source, ctx: Context, report: ImportRe
         rows_read=report.rows_read, rows_added=report.added,
         rows_replaced=report.replaced, rows_unchanged=report.unchanged,
         customers_created=len(report.customers_created)))
+    bump_data_version(conn)
     audit(conn, who, "import", f"batch {batch_id}: {kind} {report.file} ({report.rows_read} "
           f"rows, {report.added} added, {report.replaced} replaced)")
     if not report.dry_run:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import analytics, metrics, report, store
+from dashboard import analytics, columnar, metrics, report, store
 
 TTL = 300
 Key = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
@@ -20,7 +20,9 @@ Key = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 @st.cache_resource
 def engine() -> Engine:
-    return store.open_store()
+    engine = store.open_store()
+    columnar.keep_resident(engine)  # this process serves many reads: hold the columns
+    return engine
 
 
 def clear() -> None:

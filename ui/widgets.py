@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -90,13 +91,17 @@ def table(df: pd.DataFrame, name: str, view: View, labels: dict[str, str] | None
                  column_config=column_config, height=height)
     if not view.can("exports"):
         return
+    # The files are built when clicked (deferred data), not at every render: an Excel file
+    # of 30k customers takes seconds to write.
     with st.container(horizontal=True):
-        st.download_button(view.t("CSV"), to_csv_bytes(shown), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"csv_{name}", icon=":material/download:")
-        st.download_button(view.t("Excel"), to_xlsx_bytes(shown, name),
+        st.download_button(view.t("CSV"), partial(to_csv_bytes, shown), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv_{name}", icon=":material/download:",
+                           on_click="ignore")
+        st.download_button(view.t("Excel"), partial(to_xlsx_bytes, shown, name),
                            file_name=f"{name}.xlsx", key=f"xlsx_{name}",
                            mime="application/vnd.openxmlformats-officedocument"
-                           ".spreadsheetml.sheet", icon=":material/download:")
+                           ".spreadsheetml.sheet", icon=":material/download:",
+                           on_click="ignore")
 
 
 def chart(c: alt.Chart) -> None:
