@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import threading
-import weakref
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from platformdirs import user_cache_dir
 from sqlalchemy import Connection, Engine
 
 from dashboard import store
@@ -37,8 +39,8 @@ FORMAT = 2  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 FALLBACK_OWNER = "Credit & Collections"  # as metrics.FALLBACK_OWNER (kept import-free)
-# PostgreSQL keeps the KPIs in the database beyond this many live invoices (and in one-shot
-# commands): loading would cost more than the queries, and the app's memory would grow.
+# PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
+# cost more to load than the queries, and memory would grow with the data.
 PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 3_000_000))
 
 
@@ -340,7 +342,7 @@ def read_saved(path: Path, version: str) -> Columns | None:
             if meta.get("format") != FORMAT or meta.get("version") != version:
                 return None
             arrays = {k: z[k] for k in SAVED}
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # absent, half-written by a killed process, or of an older format
     cols = Columns(version, arrays, meta["labels"], meta["reason_owners"],
                    [tuple(c) for c in meta["costs"]])
@@ -353,30 +355,37 @@ def read_saved(path: Path, version: str) -> Columns | None:
 _memo: dict[str, Columns] = {}
 _too_big: dict[str, str] = {}
 _lock = threading.Lock()
-_resident: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def keep_resident(engine: Engine) -> None:
-    """Let a long-running process (the app) hold a PostgreSQL store's columns in memory."""
-    _resident.add(engine)
 
 
 def saved_path(engine: Engine) -> Path | None:
-    """Where an SQLite store's columns are saved: beside its file (None in memory)."""
-    if engine.dialect.name != "sqlite" or not engine.url.database \
-            or engine.url.database == ":memory:":
-        return None
-    return Path(f"{engine.url.database}.columns.npz")
+    """Where a store's columns are saved: beside an SQLite file; for a server database, in
+    this user's cache folder under a digest of its address (None for SQLite in memory)."""
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(f"{url.database}.columns.npz")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()
+    folder = Path(os.environ.get("ENCAISSE_CACHE_DIR") or user_cache_dir("encaisse",
+                                                                         appauthor=False))
+    return folder / f"columns-{digest[:20]}.npz"
 
 
 def wanted(engine: Engine, choice: str | None = None) -> bool:
-    """Columnar for the embedded SQLite store; for PostgreSQL only in a long-running process
-    (the database computes one-shot commands itself, and anything beyond
-    ``PG_MAX_INVOICES``). ``ENCAISSE_ENGINE=sql`` or ``columnar`` forces one."""
+    """Columnar unless ``ENCAISSE_ENGINE=sql`` (or ``choice``) says otherwise; a PostgreSQL
+    store beyond ``PG_MAX_INVOICES`` live invoices keeps the KPIs in the database."""
     choice = choice or os.environ.get("ENCAISSE_ENGINE", "auto")
-    if choice in ("sql", "columnar"):
-        return choice == "columnar"
-    return engine.dialect.name == "sqlite" or engine in _resident
+    return choice != "sql"
+
+
+def warm(engine: Engine) -> None:
+    """Load the columns in a background thread (the app, after it starts and after each
+    write), so that the next page finds them ready or waits for this load, not another."""
+    def run() -> None:
+        with contextlib.suppress(Exception):  # a failure surfaces at the next real read
+            columns_for(engine)
+
+    threading.Thread(target=run, name="encaisse-columns", daemon=True).start()
 
 
 def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
@@ -405,6 +414,7 @@ def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
             if path and cols.version:
                 # a read-only folder: the next process reads the tables again
                 with contextlib.suppress(OSError):
+                    path.parent.mkdir(parents=True, exist_ok=True)
                     save(cols, path)
         _memo[key] = cols
         return cols

@@ -39,8 +39,8 @@ from dashboard.models import FACT_TABLES, Batch, Customer
 from dashboard.store import (
     audit,
     begin_write,
-    bump_data_version,
     bulk_insert,
+    bump_data_version,
     refresh_statistics,
     reporting_currency,
     taxonomy,

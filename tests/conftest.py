@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,9 @@ from sqlalchemy import create_engine, func, select, text
 
 from dashboard.models import FACT_TABLES, Batch
 from dashboard.store import make_engine, normalize_url, upgrade
+
+# Columnar copies of server databases go to a cache folder: the tests' own, not the user's.
+os.environ.setdefault("ENCAISSE_CACHE_DIR", tempfile.mkdtemp(prefix="encaisse-test-cache-"))
 
 PG_ENV = "ENCAISSE_TEST_PG_URL"
 # The backend of the whole run: scripts/test.sh runs the suite once on SQLite, then once more

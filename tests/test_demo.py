@@ -51,15 +51,16 @@ def test_story_billing_shrinks_after_e_invoicing():
     assert rate.idxmax() == "card" and rate["card"] > 2 * rate.drop("card").max()
 
 
+@pytest.mark.parametrize("choice", ["sql", "columnar"])
 @pytest.mark.parametrize("start, end, segments, regions", [
     (dt.date(2025, 4, 2), END, (), ()),
     (dt.date(2025, 1, 1), dt.date(2025, 3, 31), (), ()),
     (dt.date(2025, 4, 2), END, ("SMB",), ()),
     (dt.date(2024, 11, 15), dt.date(2025, 2, 10), ("Retail", "Key accounts"), ("Ouest",)),
 ])
-def test_kpis_agree_with_reference(engine, frames, start, end, segments, regions):
+def test_kpis_agree_with_reference(engine, frames, start, end, segments, regions, choice):
     load_demo(engine, seed=3, customers=60, months=12, end=END)
-    got = kpis(engine, Period(start, end), Filters(segments, regions))
+    got = kpis(engine, Period(start, end), Filters(segments, regions), choice)
     want = reference_kpis(frames, start, end, segments, regions)
     for key in SCALARS:
         if want[key] is None:

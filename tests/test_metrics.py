@@ -13,6 +13,13 @@ from tests.conftest import write
 D = dt.date
 
 
+@pytest.fixture(autouse=True, params=["sql", "columnar"])
+def metric_engine(request, monkeypatch):
+    """Every hand-computed case, through both engines of the metric layer."""
+    monkeypatch.setenv("ENCAISSE_ENGINE", request.param)
+    return request.param
+
+
 def load(engine, tmp_path, **files: str) -> None:
     order = ["customers", "invoices", "payments", "actions", "reasons", "surveys", "costs"]
     for kind in order:

@@ -21,12 +21,13 @@ Key = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 @st.cache_resource
 def engine() -> Engine:
     engine = store.open_store()
-    columnar.keep_resident(engine)  # this process serves many reads: hold the columns
+    columnar.warm(engine)  # load the columns while the first page renders
     return engine
 
 
 def clear() -> None:
     st.cache_data.clear()
+    columnar.warm(engine())  # the data changed: rebuild the columns before the next read
 
 
 def _filters(key: Key) -> metrics.Filters:
