@@ -427,9 +427,11 @@ def _load_consistent(engine: Engine, choice: str | None) -> Columns | None:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             if conn.dialect.name == "postgresql" and choice != "columnar":
-                live = conn.exec_driver_sql(
-                    "SELECT count(*) FROM invoices WHERE replaced_by IS NULL").scalar()
-                if live > PG_MAX_INVOICES:
+                # the planner's row estimate (kept by ANALYZE after each import): instant,
+                # where a count would scan ten million rows for every command
+                rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class "
+                                            "WHERE oid = 'invoices'::regclass").scalar()
+                if (rows or 0) > PG_MAX_INVOICES:
                     return None
             return load(conn)
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -422,7 +423,9 @@ def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
 
 def stage_table(table: str, meta: MetaData) -> Table:
     source = FACT_TABLES[table].__table__
-    cols = [Column("src_row", Integer), Column("key", String(300), index=True),
+    # The key index is built once the file is staged (see ``_write``): one sort, instead of
+    # a B-tree kept up to date row by row.
+    cols = [Column("src_row", Integer), Column("key", String(300)),
             Column("row_hash", BigInteger)]
     cols += [Column(c.name, c.type) for c in source.columns if c.name not in BOOKKEEPING]
     return Table(f"stage_{table}", meta, *cols, prefixes=["TEMPORARY"])
@@ -577,6 +580,9 @@ def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
                 for stage in stages.values():
                     stage.create(conn)
                 stage_file(conn, source, ctx, report, stages, attrs, progress)
+                if report.ok:
+                    for stage in stages.values():
+                        Index(f"ix_{stage.name}_key", stage.c.key).create(conn)
             if not report.ok:
                 raise ImportRefused(report)
             with begin_write(conn) as tx:

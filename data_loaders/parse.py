@@ -20,6 +20,7 @@ from data_loaders.columns import normalize_value
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _CURRENCY = re.compile(r"(?i)^(€|eur)|(€|eur)$")
 
+PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
 COMMA_DEC = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2})$")
 DOT_DEC = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.\d{1,2})$")
 
@@ -38,7 +39,9 @@ class DecimalEvidence:
     dot: int = 0
 
     def add(self, s: pd.Series) -> None:
-        s = clean_number(s[s != ""])
+        s = s[s != ""]
+        if not s.str.fullmatch(PLAIN_NUMBER).all():  # machine exports have nothing to clean
+            s = clean_number(s)
         self.comma += int(s.str.match(COMMA_DEC).sum())
         self.dot += int(s.str.match(DOT_DEC).sum())
 
@@ -46,9 +49,6 @@ class DecimalEvidence:
         if self.comma != self.dot:
             return "," if self.comma > self.dot else "."
         return "," if separator == ";" else "."
-
-
-PLAIN_NUMBER = r"^-?\d+(\.\d+)?$"
 
 
 def parse_money(s: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
