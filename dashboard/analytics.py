@@ -3,8 +3,9 @@
 This is the metric layer's second half. Wherever a KPI appears it is computed by the KPI's own
 function in ``dashboard.metrics`` (per month, per segment, per touchpoint), never restated; the
 few measures that exist only here (channel recovery, satisfaction against payment behaviour)
-carry their formula in their docstring. Everything is aggregated in the database and returns
-small DataFrames, ready to chart.
+carry their formula in their docstring. Everything is aggregated before it leaves this module
+(by the metric layer's engines, or in the database) and returns small DataFrames, ready to
+chart.
 """
 
 from __future__ import annotations

@@ -26,16 +26,19 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from platformdirs import user_cache_dir
 from sqlalchemy import Connection, Engine
 
 from dashboard import store
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 2  # bump when the arrays change shape or meaning
+FORMAT = 3  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 FALLBACK_OWNER = "Credit & Collections"  # as metrics.FALLBACK_OWNER (kept import-free)
@@ -103,7 +106,7 @@ class Columns:
             return None
         key = (segments, regions, collectors)
         if key not in self._selections:
-            if len(self._selections) > 32:
+            if len(self._selections) >= 8:  # each may hold a subset: bound the memory
                 self._selections.clear()
             mask = np.ones(len(self.arrays["cus_segment"]), dtype=bool)
             for name, values in (("segment", segments), ("region", regions),
@@ -201,12 +204,16 @@ def _keyed(conn: Connection, sql: str, index: pd.Index, width: int) -> tuple[np.
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    import pandas as pd
+
     codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int32), [str(u) for u in uniques]
 
 
 def load(conn: Connection) -> Columns:
     """Read the live rows in the caller's (consistent) transaction."""
+    import pandas as pd  # here, not at the top: a command reading the saved copy skips it
+
     dia = conn.dialect.name
     version = store.data_version(conn)
     a: dict[str, np.ndarray] = {}
@@ -320,7 +327,9 @@ def _derive(cols: Columns) -> None:
 SAVED = ("cus_segment", "cus_region", "cus_collector", "inv_cust", "inv_issue", "inv_due",
          "inv_amount", "inv_disputed", "inv_month", "pay_inv", "pay_day", "pay_amount",
          "pay_completed", "act_cust", "act_day", "act_cost", "sur_cust", "sur_day",
-         "sur_type", "sur_score", "rea_inv", "rea_reason", "rea_owner")
+         "sur_type", "sur_score", "rea_inv", "rea_reason", "rea_owner",
+         # derived, saved too: a new process then maps them instead of sorting payments
+         "cp_inv", "cp_day", "cp_amount", "inv_settled")
 
 
 def save(cols: Columns, path: Path) -> None:
@@ -344,10 +353,8 @@ def read_saved(path: Path, version: str) -> Columns | None:
             arrays = {k: z[k] for k in SAVED}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # absent, half-written by a killed process, or of an older format
-    cols = Columns(version, arrays, meta["labels"], meta["reason_owners"],
+    return Columns(version, arrays, meta["labels"], meta["reason_owners"],
                    [tuple(c) for c in meta["costs"]])
-    _derive(cols)
-    return cols
 
 
 # --- which engine serves a snapshot ---------------------------------------------------------
@@ -546,38 +553,61 @@ class ColumnarSnapshot:
                 "ces_sum": int(score[ces].sum())}
 
     @cached_property
-    def _reason_records(self) -> pd.DataFrame:
-        """Distinct (reason, owner, invoice, amount) of invoices due in P."""
+    def _reason_records(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (reason, owner, invoice) of invoices due in P: the owner names, and per
+        record its reason code, owner position and invoice."""
         c = self.cols
         inv = c.rea_inv
         mask = (c.inv_due[inv] >= self.f) & (c.inv_due[inv] <= self.t)
-        reasons = np.asarray(c.labels["reason"], dtype=object)[c.rea_reason[mask]] \
-            if mask.any() else np.empty(0, dtype=object)
-        own = c.rea_owner[mask]
-        owner_names = np.asarray(c.labels["owner"] + [None], dtype=object)[own]
-        taxonomy = pd.Series(reasons).map(c.reason_owners).fillna(FALLBACK_OWNER).to_numpy()
-        owner = np.where(own >= 0, owner_names, taxonomy)
-        rec = pd.DataFrame({"reason": reasons, "owner": owner, "inv": inv[mask],
-                            "amount": c.inv_amount[inv[mask]]})
-        return rec.drop_duplicates(["reason", "owner", "inv"])
+        reason, own, inv = c.rea_reason[mask], c.rea_owner[mask], inv[mask]
+        # one owner list: the records' own owners, then each code's owner in the taxonomy
+        names = list(c.labels["owner"])
+        position = {n: i for i, n in enumerate(names)}
+        of_code = []
+        for code in c.labels["reason"]:
+            name = c.reason_owners.get(code)
+            name = FALLBACK_OWNER if name is None else name
+            of_code.append(position.setdefault(name, len(names)))
+            if len(names) < len(position):
+                names.append(name)
+        owner = np.where(own >= 0, own, np.asarray(of_code, dtype=np.int64)[reason]
+                         if len(of_code) else own)
+        n_inv = self.cols.invoice_count + 1
+        key = (reason.astype(np.int64) * (len(names) + 1) + owner) * n_inv + inv
+        key = np.unique(key)
+        inv = key % n_inv
+        pair = key // n_inv
+        return names, pair // (len(names) + 1), pair % (len(names) + 1), inv
+
+    def _grouped(self, groups: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per distinct group value: the value, the number of invoices and Σ their amounts."""
+        values, where = np.unique(groups, return_inverse=True)
+        counts = np.bincount(where, minlength=len(values))
+        sums = np.bincount(where, weights=self.cols.inv_amount[inv], minlength=len(values))
+        return values, counts, np.rint(sums).astype(np.int64)
 
     @cached_property
     def late_reasons(self) -> list[dict]:
         from dashboard.metrics import money
 
-        g = self._reason_records.groupby(["reason", "owner"], sort=False)["amount"]
-        rows = [{"reason": r, "owner": o, "invoices": int(n), "amount": money(s)}
-                for (r, o), n, s in zip(g.size().index, g.size(), g.sum(), strict=True)]
+        names, reason, owner, inv = self._reason_records
+        width = len(names) + 1
+        pairs, counts, sums = self._grouped(reason * width + owner, inv)
+        codes = self.cols.labels["reason"]
+        rows = [{"reason": codes[p // width], "owner": names[p % width], "invoices": int(n),
+                 "amount": money(a)} for p, n, a in zip(pairs, counts, sums, strict=True)]
         return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["reason"], x["owner"]))
 
     @cached_property
     def owners(self) -> list[dict]:
         from dashboard.metrics import money
 
-        per_invoice = self._reason_records.drop_duplicates(["owner", "inv"])
-        g = per_invoice.groupby("owner", sort=False)["amount"]
-        rows = [{"owner": o, "invoices": int(n), "amount": money(s)}
-                for o, n, s in zip(g.size().index, g.size(), g.sum(), strict=True)]
+        names, _, owner, inv = self._reason_records
+        n_inv = self.cols.invoice_count + 1
+        per_invoice = np.unique(owner * n_inv + inv)  # an invoice counts once per owner
+        owners, counts, sums = self._grouped(per_invoice // n_inv, per_invoice % n_inv)
+        rows = [{"owner": names[o], "invoices": int(n), "amount": money(a)}
+                for o, n, a in zip(owners, counts, sums, strict=True)]
         return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["owner"]))
 
 
@@ -585,6 +615,8 @@ class ColumnarSnapshot:
 
 def balances(cols: Columns, end: dt.date) -> pd.DataFrame:
     """Per customer: open and overdue cents at T (customers with invoices issued by T)."""
+    import pandas as pd
+
     t = day(end)
     n = after(cols.inv_issue, t)
     open_t = np.maximum(cols.inv_amount[:n] - cols.paid_by(t, n), 0)
@@ -604,6 +636,8 @@ def avg_days_late_by_customer(cols: Columns, start: dt.date, end: dt.date,
                               selection: Selection | None) -> pd.DataFrame:
     """Per customer: Σ amount × (settlement − due) / Σ amount over its invoices fully paid on a
     day in [start, end] (customers with such invoices only)."""
+    import pandas as pd
+
     settled = cols.inv_settled
     mask = (settled >= day(start)) & (settled <= day(end)) & (cols.inv_cust >= 0)
     if selection is not None:

@@ -1,7 +1,9 @@
-"""The metric layer: every KPI of SPEC.md section 3, defined once, computed in the database.
+"""The metric layer: every KPI of SPEC.md section 3, defined once.
 
-A ``Snapshot`` runs a handful of aggregate queries for one period and one filter (each building
-block once, on demand); each KPI is a small function of the snapshot, registered in ``METRICS``
+A snapshot gives the building blocks of one period and one filter (each once, on demand): the
+SQL ``Snapshot`` here runs a handful of aggregate queries in the database, the columnar one
+(``dashboard.columnar``) computes the same integers from arrays; ``snapshots()`` picks one.
+Each KPI is a small function of the snapshot, registered in ``METRICS``
 with its unit, its direction (is up good?) and its formula, which is its docstring and what the
 dashboard shows on hover. Money is summed in integer cents and converted at the edge, so totals
 reconcile with the ledger to the cent. A ratio over zero is ``None``.

@@ -177,3 +177,13 @@ def test_large_postgresql_store_keeps_kpis_in_the_database(engine, tmp_path, mon
     assert columnar.columns_for(engine, "columnar") is not None  # unless forced
     path = columnar.saved_path(engine)
     assert path.name.startswith("columns-") and "postgres" not in path.name
+
+
+def test_schema_head_is_alembics(engine):
+    """``open_store`` skips Alembic when the schema is at ``SCHEMA_HEAD``: it must be the head."""
+    from alembic.script import ScriptDirectory
+
+    from dashboard.store import SCHEMA_HEAD, alembic_config, at_head
+
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+    assert at_head(engine)  # the fixture migrated it
