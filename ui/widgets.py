@@ -87,8 +87,9 @@ def table(df: pd.DataFrame, name: str, view: View, labels: dict[str, str] | None
     formats = column_formatters(df.columns, view.lang, view.currency)
     renamed = dict(zip(df.columns, shown.columns, strict=True))
     styled = shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
+    # placeholder: the grid shows its own "None" for a gap, whatever the Styler says
     st.dataframe(styled if len(shown) <= STYLE_MAX_ROWS else shown, hide_index=True,
-                 column_config=column_config, height=height)
+                 column_config=column_config, height=height, placeholder="—")
     if not view.can("exports"):
         return
     # The files are built when clicked (deferred data), not at every render: an Excel file
