@@ -142,12 +142,14 @@ class Columns:
                 if k.startswith(prefix):
                     sub[k] = v[rows]
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
-        object.__setattr__(selection, "columns", cols)
+        selection.columns = cols
         return cols
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Selection:
+    """The rows one filter keeps."""
+
     customers: np.ndarray  # bool per customer, then False for "no such customer"
     invoices: np.ndarray  # bool per invoice
     columns: Columns | None = None  # the subset, built on first use
@@ -337,7 +339,8 @@ def save(cols: Columns, path: Path) -> None:
     meta = {"format": FORMAT, "version": cols.version, "labels": cols.labels,
             "reason_owners": cols.reason_owners, "costs": cols.costs}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
+    # readable by this user only: it is a copy of the ledger
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
         np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
                  **{k: cols.arrays[k] for k in SAVED})
     os.replace(tmp, path)

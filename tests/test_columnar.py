@@ -137,6 +137,7 @@ def test_saved_copy_is_reused_and_never_stale(engine, tmp_path):
     cols = columnar.columns_for(engine, "columnar")
     path = columnar.saved_path(engine)
     assert path.exists()
+    assert path.stat().st_mode & 0o077 == 0  # a copy of the ledger: this user's alone
     again = columnar.read_saved(path, cols.version)  # what a new process reads
     assert again is not None
     for name in columnar.SAVED:
