@@ -270,7 +270,7 @@ def markdown(r: dict) -> str:
         row(f"{name} (DuckDB: {r['duckdb'][label]} s)",
             [f"{r[b][f'kpis_{label}_s']} s (× {r[b][f'kpis_{label}_vs_duckdb']})"
              for b in backends], "≤ 3 × DuckDB")
-    row("`encaisse kpis --json`, first after the imports (builds the columnar copy)",
+    row("`encaisse kpis --json`, first after the imports (builds the columnar copy, if used)",
         [f"{r[b]['kpis_first_after_import_s']} s" for b in backends], "")
     row("metric layer in-process, one filter change",
         [f"{r[b]['metric_layer_filter_change_s']} s" for b in backends], "")

@@ -400,6 +400,7 @@ def warm(engine: Engine) -> None:
 
 def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
     """The current columns of this store, or None where the SQL engine serves."""
+    choice = choice or os.environ.get("ENCAISSE_ENGINE", "auto")
     if not wanted(engine, choice):
         return None
     key = engine.url.render_as_string(hide_password=False)

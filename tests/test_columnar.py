@@ -176,6 +176,9 @@ def test_large_postgresql_store_keeps_kpis_in_the_database(engine, tmp_path, mon
     columnar._memo.clear()
     assert columnar.columns_for(engine) is None  # two invoices > 1: SQL in the database
     assert columnar.columns_for(engine, "columnar") is not None  # unless forced
+    columnar._memo.clear()
+    monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")  # forced from the environment too
+    assert columnar.columns_for(engine) is not None
     path = columnar.saved_path(engine)
     assert path.name.startswith("columns-") and "postgres" not in path.name
 
