@@ -234,6 +234,7 @@ def satisfaction_by(engine: Engine, period: Period, filters: Filters,
         out.append({dimension: r["group"], "responses": counts["csat_n"] + counts["nps_n"]
                     + counts["ces_n"], **{n: METRICS[n].compute(snap)
                                           for n in ("csat", "nps", "ces")}})
+    out.sort(key=lambda r: str(r[dimension]))  # GROUP BY alone promises no order
     return pd.DataFrame(out, columns=[dimension, "responses", "csat", "nps", "ces"])
 
 
