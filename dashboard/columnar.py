@@ -34,6 +34,9 @@ from sqlalchemy import Connection, Engine
 
 from dashboard import store
 
+# The metric layer imports this module only inside ``snapshots()``, so this is no cycle.
+from dashboard.metrics import FALLBACK_OWNER, money, month_start, prorated_cost
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -41,7 +44,6 @@ EPOCH = dt.date(1970, 1, 1)
 FORMAT = 3  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
-FALLBACK_OWNER = "Credit & Collections"  # as metrics.FALLBACK_OWNER (kept import-free)
 # PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
 # cost more to load than the queries, and memory would grow with the data.
 PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 3_000_000))
@@ -381,11 +383,10 @@ def saved_path(engine: Engine) -> Path | None:
     return folder / f"columns-{digest[:20]}.npz"
 
 
-def wanted(engine: Engine, choice: str | None = None) -> bool:
-    """Columnar unless ``ENCAISSE_ENGINE=sql`` (or ``choice``) says otherwise; a PostgreSQL
-    store beyond ``PG_MAX_INVOICES`` live invoices keeps the KPIs in the database."""
-    choice = choice or os.environ.get("ENCAISSE_ENGINE", "auto")
-    return choice != "sql"
+def engine_choice(choice: str | None = None) -> str:
+    """``choice``, else ``ENCAISSE_ENGINE``: "sql", "columnar" (forced even beyond
+    ``PG_MAX_INVOICES``) or "auto" (columnar, except for a large PostgreSQL store)."""
+    return choice or os.environ.get("ENCAISSE_ENGINE", "auto")
 
 
 def warm(engine: Engine) -> None:
@@ -400,8 +401,8 @@ def warm(engine: Engine) -> None:
 
 def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
     """The current columns of this store, or None where the SQL engine serves."""
-    choice = choice or os.environ.get("ENCAISSE_ENGINE", "auto")
-    if not wanted(engine, choice):
+    choice = engine_choice(choice)
+    if choice == "sql":
         return None
     key = engine.url.render_as_string(hide_password=False)
     with engine.connect() as conn:
@@ -518,8 +519,6 @@ class ColumnarSnapshot:
 
     @cached_property
     def issued_by_month(self) -> dict[str, int]:
-        from dashboard.metrics import month_start  # the metric layer imports this module
-
         c = self.cols
         lo = before(c.inv_issue, day(month_start(self.period.end, -23)))
         hi = after(c.inv_issue, self.t)
@@ -538,8 +537,6 @@ class ColumnarSnapshot:
 
     @cached_property
     def overhead_cost(self) -> float:
-        from dashboard.metrics import prorated_cost
-
         segments = set(self.filters.segments)
         lines = [(m, cents) for m, cents, seg in self.cols.costs
                  if not segments or seg in segments]
@@ -592,8 +589,6 @@ class ColumnarSnapshot:
 
     @cached_property
     def late_reasons(self) -> list[dict]:
-        from dashboard.metrics import money
-
         names, reason, owner, inv = self._reason_records
         width = len(names) + 1
         pairs, counts, sums = self._grouped(reason * width + owner, inv)
@@ -604,8 +599,6 @@ class ColumnarSnapshot:
 
     @cached_property
     def owners(self) -> list[dict]:
-        from dashboard.metrics import money
-
         names, _, owner, inv = self._reason_records
         n_inv = self.cols.invoice_count + 1
         per_invoice = np.unique(owner * n_inv + inv)  # an invoice counts once per owner

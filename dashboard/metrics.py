@@ -606,9 +606,9 @@ KPI_KEYS = ("from", "to", "currency", "receivables", "current", "overdue", "over
 def snapshots(engine: Engine, choice: str | None = None):
     """Yield ``make(period, filters)``, which gives the building blocks of one snapshot.
 
-    They come from the columnar engine (``dashboard.columnar``) where it serves (the embedded
-    SQLite store; PostgreSQL in the app), else from SQL in the database; both return the same
-    integers. ``choice`` ("sql" or "columnar") forces one, as ``ENCAISSE_ENGINE`` does.
+    They come from the columnar engine (``dashboard.columnar``) where it serves (any store
+    but a PostgreSQL one beyond its size line), else from SQL in the database; both return the
+    same integers. ``choice`` ("sql" or "columnar") forces one, as ``ENCAISSE_ENGINE`` does.
     """
     from dashboard import columnar
 

@@ -159,11 +159,11 @@ def test_saved_copy_is_reused_and_never_stale(engine, tmp_path):
 
 def test_engine_choice(engine, monkeypatch, tmp_path):
     monkeypatch.delenv("ENCAISSE_ENGINE", raising=False)
-    assert columnar.wanted(engine)
+    assert columnar.engine_choice() != "sql"
     monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
     assert columnar.columns_for(engine) is None
     monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
-    assert columnar.wanted(engine)
+    assert columnar.engine_choice() != "sql"
 
 
 def test_large_postgresql_store_keeps_kpis_in_the_database(engine, tmp_path, monkeypatch):
