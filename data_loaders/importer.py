@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -35,6 +40,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from dashboard.models import FACT_TABLES, Batch, Customer
 from dashboard.store import (
@@ -223,7 +229,7 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
                 out[col.name] = None
                 continue
             # absent: parse the default (bool -> no, currency -> the reporting currency)
-            s = pd.Series(col.default or "", index=raw.index, dtype=object)
+            s = pd.Series(col.default or "", index=raw.index, dtype="str")
         else:
             s = raw[header]
         if col.default is not None:
@@ -306,8 +312,20 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
         elif t.startswith("label:"):
             out[col.name] = parse_label(s, lookup(LABELS[t.split(":", 1)[1]]))
         if (t in ("id", "text", "owner") or t.startswith("label:")) and header is not None:
-            check_text(report, out[col.name], s, shown, TEXT_LIMITS.get(col.name, 10_000))
+            limit = TEXT_LIMITS.get(col.name, 10_000)
+            # ids and free text are the cell or shorter: a file whose cells all fit needs no
+            # look at the values (checked by Arrow on the cells, not value by value)
+            if t in ("id", "text") and fits(s, limit):
+                continue
+            check_text(report, out[col.name], s, shown, limit)
     return out
+
+
+def fits(raw: pd.Series, limit: int) -> bool:
+    """Whether every cell is at most ``limit`` characters long and without a NUL."""
+    if raw.empty:
+        return True
+    return bool(raw.str.len().max() <= limit) and not raw.str.contains("\x00", regex=False).any()
 
 
 def check_text(report: ImportReport, values: pd.Series, raw: pd.Series, header: str,
@@ -350,13 +368,42 @@ def check_rows(kind: str, df: pd.DataFrame, ctx: Context, report: ImportReport) 
 # --- shaping into table rows ---------------------------------------------------------------
 
 def row_hash(frame: pd.DataFrame) -> pd.Series:
-    """A stable 64-bit hash of the values (same values, same hash, on every run)."""
-    text = frame.astype(object).where(frame.notna(), "\x00").astype(str)
+    """A stable 64-bit hash of the values (same values, same hash, on every run).
+
+    The hash of each cell's text as ``str()`` writes it (a missing value as an empty text:
+    parsing leaves no empty text), combined across columns. Stored, so it must never change:
+    re-importing an unchanged file finds its rows unchanged by it.
+    """
+    text = pd.DataFrame({c: cell_text(frame[c]) for c in frame.columns}, index=frame.index)
     return pd.util.hash_pandas_object(text, index=False).astype("int64")
+
+
+def cell_text(col: pd.Series) -> pd.Series:
+    """``str()`` of every cell, empty where missing: built by Arrow, not cell by cell."""
+    try:
+        if col.dtype == bool:
+            arr = pa.array(np.where(col.to_numpy(), "True", "False"))
+        elif col.dtype == "Int64" or col.dtype.kind in "iu":
+            arr = pc.cast(pa.array(col, from_pandas=True), pa.string())
+        elif col.dtype == object or col.dtype == "str":
+            arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        else:
+            raise TypeError(col.dtype)
+        return pd.Series(arr.fill_null(""), index=col.index, dtype="str")
+    except (TypeError, pa.ArrowException):  # anything else, as str() writes it
+        return col.astype(object).where(col.notna(), "").astype(str)
 
 
 def content_key(frame: pd.DataFrame) -> pd.Series:
     return "h:" + row_hash(frame).map(lambda v: format(v & 0xFFFFFFFFFFFFFFFF, "016x"))
+
+
+def key_or_content(ids: pd.Series, values: pd.DataFrame) -> pd.Series:
+    """The row's own id, or for rows without one a key made from its values."""
+    missing = ids.isna()
+    if not missing.any():
+        return ids
+    return ids.where(~missing, content_key(values[missing]))
 
 
 def with_keys(table: str, frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
@@ -386,24 +433,38 @@ def shape(kind: str, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
             out["payments"] = with_keys("payments", paid, "ledger:" + paid["invoice_id"])
         return out
     if kind == "payments":
-        values = df.reindex(columns=value_columns("payments"))
-        key = df["payment_id"].where(df["payment_id"].notna(), content_key(values))
+        key = key_or_content(df["payment_id"], df.reindex(columns=value_columns("payments")))
         return {"payments": with_keys("payments", df, key)}
     if kind == "actions":
-        values = df.reindex(columns=value_columns("actions"))
-        key = df["action_id"].where(df["action_id"].notna(), content_key(values))
+        key = key_or_content(df["action_id"], df.reindex(columns=value_columns("actions")))
         return {"actions": with_keys("actions", df, key)}
     if kind == "reasons":
         return {"reasons": with_keys("reasons", df, df["invoice_id"] + "|" + df["reason"])}
     if kind == "surveys":
-        values = df.reindex(columns=value_columns("surveys"))
-        key = df["response_id"].where(df["response_id"].notna(), content_key(values))
+        key = key_or_content(df["response_id"], df.reindex(columns=value_columns("surveys")))
         return {"surveys": with_keys("surveys", df, key)}
     if kind == "costs":
         key = (df["month"] + "|" + df["category"] + "|" + df["channel"].fillna("")
                + "|" + df["segment"].fillna(""))
         return {"costs": with_keys("costs", df, key)}
     raise ValueError(kind)
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> bool:
+    """PostgreSQL: COPY a frame's rows (its index first) as CSV written by Arrow, without a
+    Python tuple per row; False (nothing written) where Arrow cannot type a column."""
+    try:
+        rows = pa.Table.from_pandas(frame.reset_index(names="src_row"), preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return False
+    buffer = io.BytesIO()
+    # strings always quoted, a missing value never: PostgreSQL's CSV tells NULL from ""
+    pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
+    cursor = conn.connection.driver_connection.cursor()
+    cols = ", ".join(rows.column_names)
+    with cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
+    return True
 
 
 def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
@@ -435,10 +496,14 @@ def check_staged(conn: Connection, kind: Kind, stages: dict[str, Table], ctx: Co
                  report: ImportReport) -> None:
     """Checks over the whole file: one key with two versions, references to unknown invoices."""
     main = stages[TARGETS[kind.name][0]]
+    staged, distinct = stage_counts(conn, main)
+    # min <> max: two versions of a key, found by hashing the keys, not sorting them
     clash = (select(main.c.key).group_by(main.c.key)
-             .having(func.count(main.c.row_hash.distinct()) > 1).limit(200).subquery())
-    rows = conn.execute(select(main.c.src_row, main.c.key).where(main.c.key.in_(select(clash)))
-                        .order_by(main.c.key, main.c.src_row)).all()
+             .having(func.min(main.c.row_hash) != func.max(main.c.row_hash))
+             .limit(200).subquery())
+    rows = [] if distinct == staged else conn.execute(  # no key twice, nothing to compare
+        select(main.c.src_row, main.c.key).where(main.c.key.in_(select(clash)))
+        .order_by(main.c.key, main.c.src_row)).all()
     id_col = kind.id_column or ("reason" if kind.name == "reasons" else None)
     header = ctx.headers.get(id_col or "", id_col or "key")
     first: dict[str, int] = {}
@@ -460,6 +525,14 @@ def check_staged(conn: Connection, kind: Kind, stages: dict[str, Table], ctx: Co
                                "first, or correct the invoice number"))
 
 
+def stage_counts(conn: Connection, stage: Table) -> tuple[int, int]:
+    """Rows staged, and distinct keys among them (counted once, kept with the table)."""
+    if "counts" not in stage.info:
+        stage.info["counts"] = conn.execute(
+            select(func.count(), func.count(stage.c.key.distinct()))).one()
+    return stage.info["counts"]
+
+
 def merge(conn: Connection, table: str, stage: Table, batch_id: int) -> tuple[int, int, int]:
     """Supersede changed rows, insert new versions; returns (added, replaced, unchanged)."""
     t = FACT_TABLES[table].__table__
@@ -471,16 +544,62 @@ def merge(conn: Connection, table: str, stage: Table, batch_id: int) -> tuple[in
     conn.execute(update(t).where(t.c.replaced_by.is_(None), t.c.key.in_(changed))
                  .values(replaced_by=batch_id))
     cols = ["key", "row_hash", *value_columns(table)]
-    earlier = stage.alias("earlier")
-    repeated = exists().where(earlier.c.key == stage.c.key, earlier.c.src_row < stage.c.src_row)
-    live = exists().where(t.c.key == stage.c.key, t.c.replaced_by.is_(None))
-    pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(~repeated, ~live)
+    staged, distinct = stage_counts(conn, stage)
+    # Each guard costs a lookup per staged row: skipped when it cannot exclude anything (no
+    # key staged twice; no live row at all, e.g. a first load).
+    guards = []
+    if distinct < staged:  # a key repeated with the same values: its first row only
+        earlier = stage.alias("earlier")
+        guards.append(~exists().where(earlier.c.key == stage.c.key,
+                                      earlier.c.src_row < stage.c.src_row))
+    if conn.execute(select(t.c.id).where(t.c.replaced_by.is_(None)).limit(1)).first():
+        guards.append(~exists().where(t.c.key == stage.c.key, t.c.replaced_by.is_(None)))
+    pick = select(*[stage.c[c] for c in cols], literal(batch_id)).where(*guards)
+    rebuilt = bulk_indexes(conn, t, staged)
+    # PostgreSQL checks the batch reference with a trigger per row (3.4 s per million):
+    # dropped with the indexes, and validated again by one join when added back
+    refs = list(t.foreign_key_constraints) if rebuilt and conn.dialect.name == "postgresql" \
+        else []
+    for constraint in refs:
+        conn.execute(DropConstraint(constraint))
+    for index in rebuilt:
+        index.drop(conn)
     conn.execute(insert(t).from_select([*cols, "batch_id"], pick))
+    for index in rebuilt:
+        index.create(conn)
+    for constraint in refs:
+        conn.execute(AddConstraint(constraint))
     # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
     replaced = count_rows(conn, t, t.c.replaced_by == batch_id)
     inserted = count_rows(conn, t, t.c.batch_id == batch_id)
-    distinct = conn.execute(select(func.count(stage.c.key.distinct()))).scalar_one()
     return inserted - replaced, replaced, distinct - inserted
+
+
+# A batch this many times the rows a table holds loads faster into a table without its
+# secondary indexes, rebuilt by one sort each afterwards, than through indexes kept up to date
+# row by row (measured at 1M rows: PostgreSQL 2.3 + 3.7 s against 14 s; SQLite 0.9 + 3.0 s
+# against 5.5 s, so SQLite only gains on a nearly empty table).
+REBUILD_WHEN_BATCH_OVER = {"postgresql": 0.5, "sqlite": 2.5}
+
+
+def bulk_indexes(conn: Connection, t: Table, staged: int) -> list[Index]:
+    """The indexes to drop and rebuild around this batch's insert (none for a small batch).
+
+    On SQLite the live-key index stays, as the insert looks each key up in it; PostgreSQL
+    hashes the keys instead, and building that unique index again checks that the batch left
+    one live row per key. On PostgreSQL, dropping an index locks the table until the import
+    commits, so readers wait for a first load; a batch small beside its table never does.
+    """
+    factor = REBUILD_WHEN_BATCH_OVER.get(conn.dialect.name)
+    if factor is None:
+        return []
+    # ids only grow, so the largest one bounds the rows held (superseded versions included)
+    held = conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
+    if staged < 10_000 or staged < factor * held:
+        return []
+    keep = "uq_" if conn.dialect.name == "sqlite" else None
+    return sorted((ix for ix in t.indexes if not (keep and ix.name.startswith(keep))),
+                  key=lambda ix: ix.name)
 
 
 def retire_ledger_payments(conn: Connection, stages: dict[str, Table], batch_id: int) -> int:
@@ -580,7 +699,9 @@ def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
                 for stage in stages.values():
                     stage.create(conn)
                 stage_file(conn, source, ctx, report, stages, attrs, progress)
-                if report.ok:
+                if report.ok and conn.dialect.name == "sqlite":
+                    # SQLite looks staged keys up one by one; PostgreSQL hashes them (its
+                    # index on a million staged keys cost 0.8 s and was not used)
                     for stage in stages.values():
                         Index(f"ix_{stage.name}_key", stage.c.key).create(conn)
             if not report.ok:
@@ -602,9 +723,15 @@ def _write(engine: Engine, source: Source, ctx: Context, report: ImportReport,
         finally:
             if conn.in_transaction():
                 conn.rollback()
-            with conn.begin():
-                for stage in stages.values():
-                    stage.drop(conn, checkfirst=True)
+            if engine.dialect.name == "postgresql" or engine.url.database not in (None, "",
+                                                                                ":memory:"):
+                # the temporary tables die with the connection, their file at once (dropping
+                # them frees a million rows page by page: 0.4 s on SQLite)
+                conn.invalidate()
+            else:
+                with conn.begin():
+                    for stage in stages.values():
+                        stage.drop(conn, checkfirst=True)
 
 
 def stage_file(conn: Connection, source: Source, ctx: Context, report: ImportReport,
@@ -623,7 +750,9 @@ def stage_file(conn: Connection, source: Source, ctx: Context, report: ImportRep
         if kind == "ledger":
             remember_customers(df, attrs)
         for table, rows in shape(kind, df).items():
-            bulk_insert(conn, stages[table].name, ["src_row", *rows.columns], as_tuples(rows))
+            name = stages[table].name
+            if conn.dialect.name != "postgresql" or not copy_frame(conn, name, rows):
+                bulk_insert(conn, name, ["src_row", *rows.columns], as_tuples(rows))
         if progress:
             progress("checking", report.rows_read)
     if report.rows_read == 0:

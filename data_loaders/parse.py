@@ -110,8 +110,8 @@ def parse_dates(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     iso = s.str.match(r"^\d{4}-\d{2}-\d{2}$")
     if iso.all():  # the common case, parsed natively
         parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-        out = parsed.dt.strftime("%Y-%m-%d")
-        return out.astype(object).where(parsed.notna(), None), parsed.isna()
+        # a real date written YYYY-MM-DD is already its own ISO text
+        return s.astype(object).where(parsed.notna(), None), parsed.isna()
     m = s.str.extract(DATE_RX)
     first = pd.to_numeric(m["a"], errors="coerce")
     second = pd.to_numeric(m["b"], errors="coerce")

