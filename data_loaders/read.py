@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -62,6 +63,15 @@ class FileUnreadable(Exception):
         self.problem = problem
 
 
+class Part(NamedTuple):
+    """Where a part of a CSV file starts (byte, spreadsheet row), and how many records it has
+    (None: to the end)."""
+
+    offset: int
+    first_row: int
+    records: int | None
+
+
 @dataclass
 class Source:
     """A file ready to read: its format and, for CSV, encoding and separator."""
@@ -76,6 +86,7 @@ class Source:
     _rows: list[list[str]] | None = field(default=None, repr=False)
     _header_row: int = 1  # spreadsheet row of the header (Excel sheets may start lower)
     _irregular: bool = False  # a row Arrow's reader refused: pandas reads this file
+    _records: int | None = None  # records of a whole pass by Arrow (see ``split``)
 
     limits: Limits = field(default_factory=Limits.from_env)
 
@@ -95,11 +106,16 @@ class Source:
                                          "keep only the columns of this file kind"))
         return first
 
-    def chunks(self, usecols: list[str] | None = None,
-               rows: int = CHUNK_ROWS) -> Iterator[tuple[int, pd.DataFrame]]:
-        """Yield ``(first spreadsheet row, frame of strings)``; empty rows are dropped."""
-        chunks = (self._excel_chunks(usecols, rows) if self.format == "xlsx"
-                  else self._csv_chunks(usecols, rows))
+    def chunks(self, usecols: list[str] | None = None, rows: int = CHUNK_ROWS,
+               part: Part | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+        """Yield ``(first spreadsheet row, frame of strings)``; empty rows are dropped.
+        ``part``: only that part of a CSV file (see ``split``)."""
+        if part is not None:
+            chunks = self._part_chunks(part, rows)
+        elif self.format == "xlsx":
+            chunks = self._excel_chunks(usecols, rows)
+        else:
+            chunks = self._csv_chunks(usecols, rows)
         for first, frame in chunks:
             if first + len(frame) - 2 > self.limits.rows and len(frame):
                 raise FileUnreadable(Problem(self.limits.rows + 2, None, None,
@@ -125,15 +141,50 @@ class Source:
             if len(rest) or first >= resume:
                 yield max(first, resume), rest
 
-    def _arrow_chunks(self, usecols, rows):
+    def split(self, share: float) -> tuple[Part, Part] | None:
+        """Two parts of the file, cut at the line end after about ``share`` of its bytes, that
+        can be read at once; None unless a full pass by Arrow found each line to be one record
+        (a quoted value over two lines would make a cut there unsafe)."""
+        if self.format != "csv" or self._records is None or self._irregular:
+            return None
+        pos, newlines, cut, before, last = 0, 0, None, 0, b""
+        target = int(self.path.stat().st_size * share)
+        with open(self.path, "rb") as f:  # counted block by block: memory stays flat
+            for block in iter(lambda: f.read(1 << 22), b""):
+                if cut is None and pos + len(block) > target:
+                    i = block.find(b"\n", max(0, target - pos))
+                    if i >= 0:
+                        cut, before = pos + i + 1, newlines + block.count(b"\n", 0, i + 1)
+                newlines += block.count(b"\n")
+                pos += len(block)
+                last = block[-1:]
+        lines = newlines + (last != b"\n")
+        if cut is None or cut >= pos or lines != self._records + 1 or before < 2:
+            return None
+        # the header is line 1; ``before`` lines end before the cut, so the next is row
+        # before + 1, and before - 1 records come first
+        return Part(0, 2, before - 1), Part(cut, before + 1, None)
+
+    def _part_chunks(self, part: Part, rows: int):
+        try:
+            for first, frame, _ in self._arrow_chunks(None, rows, part):
+                yield first, frame
+        except pa.ArrowException as exc:  # the full pass read it: the file changed since
+            raise FileUnreadable(csv_problem(str(exc))) from None
+
+    def _arrow_chunks(self, usecols, rows, part: Part | None = None):
         """Yield ``(first row, frame, first row after it)`` read by Arrow, as pandas would."""
+        part = part or Part(0, 2, None)
         header = self.header()
         idx = sorted({header.index(c) for c in usecols}) if usecols is not None \
             else range(len(header))
         names = [f"c{i}" for i in range(len(header))]  # headers may repeat or be empty
+        stream = pa.OSFile(str(self.path))
+        stream.seek(part.offset)
         reader = pacsv.open_csv(
-            self.path,
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names,
+            stream,
+            read_options=pacsv.ReadOptions(skip_rows=0 if part.offset else 1,
+                                           column_names=names,
                                            block_size=max(1 << 20, rows * 80)),
             parse_options=pacsv.ParseOptions(delimiter=self.separator, quote_char='"',
                                              double_quote=True, newlines_in_values=True,
@@ -142,8 +193,13 @@ class Source:
                 include_columns=[names[i] for i in idx],
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-        start = 2
+        start = part.first_row
         for batch in reader:
+            if part.records is not None:  # a first part ends at the cut
+                left = part.records - (start - part.first_row)
+                if left <= 0:
+                    break
+                batch = batch.slice(0, left)
             n = batch.num_rows
             rows_at = pd.RangeIndex(start, start + n)
             frame = pd.DataFrame(
@@ -152,6 +208,8 @@ class Source:
             frame.columns = [header[i] for i in idx]
             start += n
             yield start - n, frame[(frame != "").any(axis=1)], start
+        if part == Part(0, 2, None):
+            self._records = start - 2  # a whole pass: every record read, none refused
 
     def _pandas_chunks(self, usecols, rows):
         header = self.header()

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select
 
 import data_loaders.importer as importer
 from benchmarks.generate import generate
-from dashboard.models import FACT_TABLES, Reason
+from dashboard.models import FACT_TABLES, Batch, Reason
 from data_loaders.importer import import_file, row_hash
 from data_loaders.read import FileUnreadable, open_source
 
@@ -159,8 +159,8 @@ def test_a_bulk_load_rebuilds_the_indexes_and_keeps_the_schema(engine, generated
     taken = []
     real = importer.bulk_indexes
 
-    def spy(conn, t, staged):
-        indexes = real(conn, t, staged)
+    def spy(conn, t, staged, **kwargs):
+        indexes = real(conn, t, staged, **kwargs)
         taken.append((t.name, [ix.name for ix in indexes]))
         return indexes
 
@@ -168,7 +168,8 @@ def test_a_bulk_load_rebuilds_the_indexes_and_keeps_the_schema(engine, generated
     reports = load(engine, generated)
     rebuilt = dict(taken)
     assert "ix_invoices_customer_id" in rebuilt["invoices"]  # the fast path was taken
-    assert ("uq_invoices_live_key" in rebuilt["invoices"]) == (engine.dialect.name != "sqlite")
+    # a first load: no live key to look up, so the live-key index is rebuilt too
+    assert "uq_invoices_live_key" in rebuilt["invoices"]
     assert {t: schema_of(engine, t) for t in before} == before  # every index and reference back
     assert reports["invoices"].added == 12_000
     # The same file again, as big as the table now: SQLite keeps its indexes up to date (a
@@ -233,3 +234,181 @@ def test_awkward_text_round_trips_through_staging(engine, tmp_path):
     with engine.connect() as conn:
         got = conn.execute(select(t.c.comment).order_by(t.c.key)).scalars().all()
     assert got == [n if n else None for n in notes]  # an empty cell is no value; text stays
+
+
+# --- a second process for big files ------------------------------------------------------------
+
+FACTS = ("customers", "invoices", "payments", "actions", "reasons", "surveys")
+
+
+def everything(engine) -> dict[str, list[tuple]]:
+    """Every row of every imported table in id order, ids and batches included."""
+    with engine.connect() as conn:
+        got = {t: [tuple(r) for r in conn.execute(select(FACT_TABLES[t].__table__)
+                                                 .order_by(FACT_TABLES[t].__table__.c.id))]
+               for t in FACTS}
+        b = Batch.__table__
+        got["batches"] = [tuple(r) for r in conn.execute(
+            select(b.c.id, b.c.kind, b.c.file_name, b.c.sha256, b.c.rows_read, b.c.rows_added,
+                   b.c.rows_replaced, b.c.rows_unchanged, b.c.customers_created,
+                   b.c.imported_by).order_by(b.c.id))]
+    return got
+
+
+def summary(report) -> tuple:
+    return (report.rows_read, report.added, report.replaced, report.unchanged,
+            report.customers_created, [p.text() for p in report.problems],
+            report.problem_count, report.notes)
+
+
+@pytest.fixture
+def helpers(monkeypatch):
+    """Every CSV file read by two processes (not only big ones); the helpers made."""
+    made = []
+
+    def using(method: str):
+        def for_source(cls, source):
+            if source.format != "csv":
+                return None
+            made.append(cls(method))
+            return made[-1]
+
+        monkeypatch.setattr(importer.Helper, "for_source", classmethod(for_source))
+        return made
+
+    return using
+
+
+@pytest.fixture
+def other_engine(tmp_path):
+    from dashboard.store import make_engine, upgrade
+    from tests.conftest import new_database
+
+    (tmp_path / "other").mkdir()
+    url, drop = new_database(tmp_path / "other")
+    eng = make_engine(url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    drop()
+
+
+def one_process(engine, files, kinds, monkeypatch) -> dict:
+    with monkeypatch.context() as m:
+        m.setenv("ENCAISSE_IMPORT_WORKERS", "1")
+        return {k: summary(import_file(engine, k, files[k], user="t")) for k in kinds}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_two_processes_store_exactly_what_one_stores(engine, other_engine, generated, helpers,
+                                                     monkeypatch, method):
+    expected = one_process(other_engine, generated, FACTS, monkeypatch)
+    made = helpers(method)
+    got = {k: summary(import_file(engine, k, generated[k], user="t")) for k in FACTS}
+    cut = {k for k, h in zip(FACTS, made, strict=True) if h.result is not None}
+    # cut in two: each file whose first pass (money and dates) read every record
+    assert cut >= {"invoices", "payments", "actions", "surveys"}
+    assert all(not h.process.is_alive() for h in made)
+    assert got == expected
+    mine, theirs = everything(engine), everything(other_engine)
+    for table in mine:
+        assert mine[table] == theirs[table], table  # same ids: the file's order is kept
+
+
+def test_a_ledger_in_two_processes_keeps_first_seen_customers(engine, other_engine, ibm_csv,
+                                                              helpers, monkeypatch):
+    files = {"ledger": ibm_csv}
+    expected = one_process(other_engine, files, ["ledger"], monkeypatch)
+    made = helpers("fork")
+    assert {"ledger": summary(import_file(engine, "ledger", ibm_csv, user="t"))} == expected
+    assert made[0].result is not None
+    assert everything(engine) == everything(other_engine)
+
+
+def test_problems_of_both_parts_come_in_file_order(engine, other_engine, generated, helpers,
+                                                   monkeypatch, tmp_path):
+    lines = generated["invoices"].read_text().splitlines()
+    first, late = lines[4].split(","), lines[-3].split(",")
+    first[2] = '"2024-13-45"'  # row 5: not a date
+    late[4] = "-5"  # the last row but two: a negative amount
+    lines[4], lines[-3] = ",".join(first), ",".join(late)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    import_file(engine, "customers", generated["customers"])
+    import_file(other_engine, "customers", generated["customers"])
+    with monkeypatch.context() as m, pytest.raises(importer.ImportRefused) as one:
+        m.setenv("ENCAISSE_IMPORT_WORKERS", "1")
+        import_file(other_engine, "invoices", bad)
+    made = helpers("fork")
+    with pytest.raises(importer.ImportRefused) as two:
+        import_file(engine, "invoices", bad)
+    assert made[0].result is not None
+    assert summary(two.value.report) == summary(one.value.report)
+    assert [p.row for p in two.value.report.problems] == [5, len(lines) - 2]
+    assert live_rows(engine, "invoices") == []
+
+
+def test_a_file_with_a_value_over_two_lines_is_not_cut(engine, helpers, tmp_path):
+    rows = [f"I{i},C1,2024-01-01,2024-01-31,{i + 1}" for i in range(400)]
+    rows[300] = 'I300,"C\n1",2024-01-01,2024-01-31,301'
+    path = tmp_path / "inv.csv"
+    path.write_text("invoice_id,customer_id,issue_date,due_date,amount\n" + "\n".join(rows))
+    made = helpers("fork")
+    report = import_file(engine, "invoices", path)
+    assert made[0].result is None  # read by this process alone
+    assert report.added == 400 and "C\n1" in report.customers_created
+
+
+def test_a_failing_or_dying_second_process_leaves_the_work_to_the_first(
+        engine, other_engine, generated, helpers, monkeypatch):
+    expected = one_process(other_engine, generated, ["customers", "invoices"], monkeypatch)
+    helpers("fork")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "stage_part", broken)  # the forked process inherits it
+    assert summary(import_file(engine, "customers", generated["customers"], user="t")) == \
+        expected["customers"]
+    monkeypatch.undo()
+    made = helpers("fork")
+    real = importer.Helper.collect
+
+    def killed_first(self, *args):
+        self.process.kill()
+        self.process.join()
+        return real(self, *args)
+
+    monkeypatch.setattr(importer.Helper, "collect", killed_first)
+    assert summary(import_file(engine, "invoices", generated["invoices"], user="t")) == \
+        expected["invoices"]
+    assert made and made[0].result is None
+    assert everything(engine) == everything(other_engine)
+
+
+def test_the_second_process_stops_when_the_first_is_gone(generated, tmp_path):
+    source = open_source(generated["invoices"])
+    spec = importer.KINDS["invoices"]
+    ctx = importer.Context(spec, {c.name: c.name for c in spec.columns
+                                  if c.name in source.header()})
+    importer.infer(source, ctx, None)
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    _, second = source.split(0.5)
+    with pytest.raises(SystemExit):
+        importer.stage_part(source, ctx, second, "sqlite", str(folder), parent=-1)
+    assert not folder.exists()
+
+
+def test_only_big_csv_files_get_a_second_process(tmp_path, monkeypatch, generated):
+    big = open_source(generated["invoices"])
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
+    helper = importer.Helper.for_source(big)
+    assert helper is not None
+    helper.close()
+    assert not helper.process.is_alive() and not helper.folder.exists()
+    monkeypatch.setenv("ENCAISSE_IMPORT_WORKERS", "1")
+    assert importer.Helper.for_source(big) is None
+    monkeypatch.delenv("ENCAISSE_IMPORT_WORKERS")
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 16 << 20)
+    assert importer.Helper.for_source(big) is None  # 12k rows: one process is enough
