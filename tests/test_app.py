@@ -9,6 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import data_loaders.importer as importer
+from benchmarks.generate import generate
 from dashboard.demo import load_demo
 from dashboard.i18n import fmt_value
 from dashboard.metrics import METRICS, Filters, Period, kpis
@@ -254,3 +256,32 @@ def test_every_page_uses_the_configured_reporting_currency(demo_url, monkeypatch
         assert at.metric[0].value.startswith("$")
     finally:
         set_setting(engine, "currency", "EUR")
+
+
+def test_an_upload_cut_in_two_lands_like_any_other(app, demo_url, monkeypatch, tmp_path):
+    """A big upload is staged by two processes (the app's server has threads: spawned)."""
+    made = []
+    real_init = importer.Helper.__init__
+
+    def spy(self, method=None):
+        real_init(self, method)
+        made.append(self)
+
+    monkeypatch.setattr(importer.Helper, "__init__", spy)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)  # this small file counts as big
+    files = generate(tmp_path, 3_000, dt.date(2026, 10, 31))
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../pages/data.py").run()
+    app.file_uploader[0].set_value(("big.csv", files["invoices"].read_bytes(),
+                                    "text/csv")).run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 3_000
+    assert made and all(h.result is not None for h in made)  # cut in two, and both parts in
+    assert {h.method for h in made} == {"spawn"}
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine)["invoices"] == before["invoices"]

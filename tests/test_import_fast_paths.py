@@ -17,8 +17,10 @@ from sqlalchemy import inspect, select
 import data_loaders.importer as importer
 from benchmarks.generate import generate
 from dashboard.models import FACT_TABLES, Batch, Reason
+from dashboard.store import make_engine, upgrade
 from data_loaders.importer import import_file, row_hash
 from data_loaders.read import FileUnreadable, open_source
+from tests.conftest import new_database
 
 
 def stored_hash(frame: pd.DataFrame) -> pd.Series:
@@ -187,24 +189,13 @@ def test_a_bulk_load_rebuilds_the_indexes_and_keeps_the_schema(engine, generated
     assert dict(taken)["invoices"] == []
 
 
-def test_a_bulk_load_stores_what_batch_by_batch_loading_stores(engine, generated, tmp_path,
+def test_a_bulk_load_stores_what_batch_by_batch_loading_stores(engine, other_engine, generated,
                                                                monkeypatch):
     load(engine, generated)
-    bulk = {t: live_rows(engine, t) for t in ("customers", "invoices", "payments", "actions")}
-    from dashboard.store import make_engine, upgrade
-    from tests.conftest import new_database
-
-    url, drop = new_database(tmp_path / "other")
-    (tmp_path / "other").mkdir(exist_ok=True)
-    other = make_engine(url)
-    try:
-        upgrade(other)
-        monkeypatch.setattr(importer, "REBUILD_WHEN_BATCH_OVER", {})  # indexes kept up to date
-        load(other, generated)
-        assert {t: live_rows(other, t) for t in bulk} == bulk
-    finally:
-        other.dispose()
-        drop()
+    monkeypatch.setattr(importer, "REBUILD_WHEN_BATCH_OVER", {})  # indexes kept up to date
+    load(other_engine, generated)
+    for table in ("customers", "invoices", "payments", "actions"):
+        assert live_rows(other_engine, table) == live_rows(engine, table), table
 
 
 def test_a_live_key_staged_twice_with_other_values_is_still_refused(engine, generated, tmp_path):
@@ -281,9 +272,7 @@ def helpers(monkeypatch):
 
 @pytest.fixture
 def other_engine(tmp_path):
-    from dashboard.store import make_engine, upgrade
-    from tests.conftest import new_database
-
+    """A second fresh database of this run's backend."""
     (tmp_path / "other").mkdir()
     url, drop = new_database(tmp_path / "other")
     eng = make_engine(url)
