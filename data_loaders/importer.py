@@ -634,16 +634,17 @@ def count_rows(conn: Connection, table: Table, condition) -> int:
     return conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one()
 
 
-def create_customers(conn: Connection, attrs: dict[str, dict], batch_id: int) -> list[str]:
-    """Customers referenced by the file (``attrs``' keys) but unknown: created in segment
-    Unassigned, with what a ledger said of them."""
+def create_customers(conn: Connection, stages: dict[str, Table], attrs: dict[str, dict],
+                     batch_id: int) -> list[str]:
+    """Customers referenced by the file but unknown: created in segment Unassigned (with what
+    a ledger said of them)."""
     c = Customer.__table__
-    ids = set(attrs)
-    referenced = sorted(ids)
-    for lo in range(0, len(referenced), 5_000):  # looked up by key, not by scanning the stage
-        batch = referenced[lo: lo + 5_000]
-        ids -= set(conn.execute(select(c.c.key).where(
-            c.c.key.in_(batch), c.c.replaced_by.is_(None))).scalars())
+    ids: set[str] = set()
+    for stage in stages.values():
+        if "customer_id" in stage.c:  # found in the database: memory stays flat
+            known = exists().where(c.c.key == stage.c.customer_id, c.c.replaced_by.is_(None))
+            ids |= set(conn.execute(select(stage.c.customer_id).distinct().where(~known))
+                       .scalars())
     if not ids:
         return []
     ordered = sorted(ids)
@@ -776,7 +777,7 @@ def stage_all(conn: Connection, source: Source, ctx: Context, report: ImportRepo
         stage_file(conn, source, ctx, report, stages, attrs, progress, part)
         if part is not None:
             helper.collect(conn, report, attrs, stages)
-    if part is not None and conn.dialect.name == "sqlite":
+    if part is not None and conn.dialect.name == "sqlite" and report.ok:
         helper.attach(conn, stages)
 
 
@@ -799,8 +800,8 @@ def stage_file(conn: Connection, source: Source, ctx: Context, report: ImportRep
 
 def stage_chunk(raw: pd.DataFrame, ctx: Context, report: ImportReport,
                 attrs: dict[str, dict], write: Callable[[str, pd.DataFrame], None]) -> None:
-    """Parse and check one chunk; hand its table rows to ``write`` while all is well, and
-    note in ``attrs`` the customers they reference (with a ledger's first-seen attributes)."""
+    """Parse and check one chunk; hand its table rows to ``write`` while all is well (a
+    ledger's first-seen customer attributes go to ``attrs``)."""
     kind = ctx.kind.name
     report.rows_read += len(raw)
     if raw.empty:
@@ -813,9 +814,6 @@ def stage_chunk(raw: pd.DataFrame, ctx: Context, report: ImportReport,
         remember_customers(df, attrs)
     for table, rows in shape(kind, df).items():
         write(table, rows)
-        if "customer_id" in rows:  # every customer referenced (created at the merge if new)
-            for customer in rows["customer_id"].dropna().unique():
-                attrs.setdefault(customer, {})
 
 
 def merge_batch(conn: Connection, source: Source, ctx: Context, report: ImportReport,
@@ -834,7 +832,7 @@ def merge_batch(conn: Connection, source: Source, ctx: Context, report: ImportRe
     if kind == "ledger":
         report.replaced += retire_ledger_payments(conn, stages, batch_id)
     if kind != "customers":
-        report.customers_created = create_customers(conn, attrs, batch_id)
+        report.customers_created = create_customers(conn, stages, attrs, batch_id)
     conn.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch_id).values(
         rows_read=report.rows_read, rows_added=report.added,
         rows_replaced=report.replaced, rows_unchanged=report.unchanged,
