@@ -16,10 +16,9 @@ import io
 import multiprocessing
 import os
 import shutil
-import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    create_engine,
     exists,
     func,
     insert,
@@ -46,8 +46,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.schema import AddConstraint, CreateTable, DropConstraint
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from dashboard.models import FACT_TABLES, Batch, Customer
 from dashboard.store import (
@@ -476,11 +475,16 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> bool:
         data = csv_rows(frame)
     except ValueError:
         return False
-    cursor = conn.connection.driver_connection.cursor()
-    cols = ", ".join(["src_row", *frame.columns])
-    with cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(data)
+    copy_csv(conn, table, ["src_row", *frame.columns], [data])
     return True
+
+
+def copy_csv(conn: Connection, table: str, columns: list[str], blocks: Iterable[bytes]) -> None:
+    """PostgreSQL: COPY rows written by ``csv_rows`` (in any number of blocks)."""
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        for block in blocks:
+            copy.write(block)
 
 
 def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
@@ -930,13 +934,10 @@ class Helper:
             attrs.setdefault(customer, seen)
         self.result = result
         if conn.dialect.name == "postgresql" and report.ok:
-            cursor = conn.connection.driver_connection.cursor()
             for table, columns in result["files"].items():
-                with cursor.copy(f"COPY {stages[table].name} ({', '.join(columns)}) "
-                                 "FROM STDIN (FORMAT csv)") as copy, \
-                        open(self.folder / f"{table}.csv", "rb") as f:
-                    for block in iter(lambda f=f: f.read(1 << 20), b""):
-                        copy.write(block)
+                with open(self.folder / f"{table}.csv", "rb") as f:
+                    copy_csv(conn, stages[table].name, columns,
+                             iter(lambda f=f: f.read(1 << 20), b""))
 
     def attach(self, conn: Connection, stages: dict[str, Table]) -> None:
         """SQLite: append the second process's staged rows (after this process's own)."""
@@ -987,35 +988,34 @@ def stage_part(source: Source, ctx: Context, part: Part, dialect: str, folder: s
     files: dict[str, list[str]] = {}
     meta = MetaData()
     stages = {t: stage_table(t, meta, temporary=False) for t in TARGETS[kind]}
-    db = sqlite3.connect(Path(folder) / "part.db", isolation_level=None) \
+    scratch = create_engine(f"sqlite:///{Path(folder) / 'part.db'}") \
         if dialect == "sqlite" else None
+    db = scratch.connect() if scratch else None
 
     def write(table: str, rows: pd.DataFrame) -> None:
         columns = ["src_row", *rows.columns]
         if table not in files:
             files[table] = columns
             if db is not None:
-                db.execute(str(CreateTable(stages[table]).compile(dialect=sqlite_dialect())))
+                stages[table].create(db)
         if db is not None:
-            marks = ", ".join("?" for _ in columns)
-            db.executemany(f"INSERT INTO {stages[table].name} ({', '.join(columns)}) "
-                           f"VALUES ({marks})", as_tuples(rows))
+            bulk_insert(db, stages[table].name, columns, as_tuples(rows))
         else:
             with open(Path(folder) / f"{table}.csv", "ab") as f:
                 f.write(csv_rows(rows))
 
     if db is not None:  # a scratch file: no journal, no syncing
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("BEGIN")
+        db.exec_driver_sql("PRAGMA journal_mode=OFF")
+        db.exec_driver_sql("PRAGMA synchronous=OFF")
     for _, raw in source.chunks(part=part):
         if parent is not None and os.getppid() != parent:
             shutil.rmtree(folder, ignore_errors=True)
             raise SystemExit(1)
         stage_chunk(raw, ctx, report, attrs, write)
     if db is not None:
-        db.execute("COMMIT")
+        db.commit()
         db.close()
+        scratch.dispose()
     return {"rows_read": report.rows_read, "problems": report.problems,
             "problem_count": report.problem_count, "notes": report.notes, "attrs": attrs,
             "files": files}
