@@ -11,13 +11,13 @@ from pathlib import Path
 
 LOAD = {
     "customers": "customer_id VARCHAR, name VARCHAR, segment VARCHAR, region VARCHAR, "
-                 "collector VARCHAR",
+    "collector VARCHAR",
     "invoices": "invoice_id VARCHAR, customer_id VARCHAR, issue_date DATE, due_date DATE, "
-                "amount DECIMAL(18,2), disputed VARCHAR, delivery_channel VARCHAR",
+    "amount DECIMAL(18,2), disputed VARCHAR, delivery_channel VARCHAR",
     "payments": "payment_id VARCHAR, invoice_id VARCHAR, payment_date DATE, amount DECIMAL(18,2),"
-                " method VARCHAR, status VARCHAR",
+    " method VARCHAR, status VARCHAR",
     "surveys": "response_id VARCHAR, customer_id VARCHAR, response_date DATE, "
-               "survey_type VARCHAR, score INTEGER, touchpoint VARCHAR",
+    "survey_type VARCHAR, score INTEGER, touchpoint VARCHAR",
 }
 
 
@@ -27,10 +27,15 @@ def load(db: Path, folder: Path) -> None:
 
     con = duckdb.connect(str(db))
     for table, cols in LOAD.items():
-        columns = "{" + ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'"
-                                  for c in cols.split(", ")) + "}"
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv("
-                    f"'{folder / (table + '.csv')}', header=true, columns={columns})")
+        columns = (
+            "{"
+            + ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in cols.split(", "))
+            + "}"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv("
+            f"'{folder / (table + '.csv')}', header=true, columns={columns})"
+        )
     con.close()
 
 
@@ -89,20 +94,29 @@ def kpis(db: Path, start: dt.date, end: dt.date, segment: str | None) -> dict:
     sales = r["credit_sales"] or 0
     base = (r["receivables_before"] or 0) + sales
     out = {
-        "receivables": r["receivables"], "current": r["current"],
-        "credit_sales": r["credit_sales"], "collected": r["collected"],
+        "receivables": r["receivables"],
+        "current": r["current"],
+        "credit_sales": r["credit_sales"],
+        "collected": r["collected"],
         "dso": r["receivables"] / sales * days if sales else None,
         "cei": 100 * (base - r["receivables"]) / (base - r["current"])
-        if base - r["current"] else None,
+        if base - r["current"]
+        else None,
         "recovery_rate": 100 * r["got"] / r["owed"] if r["owed"] else None,
-        "avg_days_late": r["avg_days_late"], "dispute_rate": r["dispute_rate"],
-        "payment_failure_rate": r["payment_failure_rate"], "csat": r["csat"], "nps": r["nps"],
+        "avg_days_late": r["avg_days_late"],
+        "dispute_rate": r["dispute_rate"],
+        "payment_failure_rate": r["payment_failure_rate"],
+        "csat": r["csat"],
+        "nps": r["nps"],
     }
     return out
 
 
 if __name__ == "__main__":
-    db, f, t = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), \
-        dt.date.fromisoformat(sys.argv[3])
+    db, f, t = (
+        Path(sys.argv[1]),
+        dt.date.fromisoformat(sys.argv[2]),
+        dt.date.fromisoformat(sys.argv[3]),
+    )
     seg = sys.argv[4] if len(sys.argv) > 4 else None
     print(json.dumps(kpis(db, f, t, seg)))

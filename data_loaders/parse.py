@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data_loaders.columns import normalize_value
+from data_loaders.kinds import normalize_value
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _CURRENCY = re.compile(r"(?i)^(€|eur)|(€|eur)$")
@@ -118,24 +118,35 @@ def parse_dates(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     year_short = pd.to_numeric(m["c"], errors="coerce")
     year_short = year_short.where(year_short >= 100, year_short + 2000)
     day, month = (first, second) if order == "DMY" else (second, first)
-    year = pd.to_numeric(m["iy"], errors="coerce").fillna(
-        pd.to_numeric(m["cy"], errors="coerce")).fillna(year_short)
-    month = pd.to_numeric(m["im"], errors="coerce").fillna(
-        pd.to_numeric(m["cm"], errors="coerce")).fillna(month)
-    day = pd.to_numeric(m["id"], errors="coerce").fillna(
-        pd.to_numeric(m["cd"], errors="coerce")).fillna(day)
+    year = (
+        pd.to_numeric(m["iy"], errors="coerce")
+        .fillna(pd.to_numeric(m["cy"], errors="coerce"))
+        .fillna(year_short)
+    )
+    month = (
+        pd.to_numeric(m["im"], errors="coerce")
+        .fillna(pd.to_numeric(m["cm"], errors="coerce"))
+        .fillna(month)
+    )
+    day = (
+        pd.to_numeric(m["id"], errors="coerce")
+        .fillna(pd.to_numeric(m["cd"], errors="coerce"))
+        .fillna(day)
+    )
     parts = pd.DataFrame({"year": year, "month": month, "day": day})
     ok_parts = parts.notna().all(axis=1)
     parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
     if ok_parts.any():
-        parsed[ok_parts] = pd.to_datetime(
-            parts[ok_parts].astype("int64"), errors="coerce").astype("datetime64[s]")
+        parsed[ok_parts] = pd.to_datetime(parts[ok_parts].astype("int64"), errors="coerce").astype(
+            "datetime64[s]"
+        )
     serial = pd.to_numeric(m["serial"], errors="coerce")
     serial = serial.where((serial >= SERIAL_MIN) & (serial <= SERIAL_MAX))
     has_serial = serial.notna()
     if has_serial.any():
-        parsed[has_serial] = (EXCEL_EPOCH + pd.to_timedelta(
-            np.floor(serial[has_serial]), unit="D")).astype("datetime64[s]")
+        parsed[has_serial] = (
+            EXCEL_EPOCH + pd.to_timedelta(np.floor(serial[has_serial]), unit="D")
+        ).astype("datetime64[s]")
     bad = parsed.isna() & (s != "")
     out = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
     return out.astype(object).where(out.notna(), None), bad
@@ -146,12 +157,14 @@ def parse_month(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     ym = s.str.extract(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$")
     my = s.str.extract(r"^(?P<m>\d{1,2})[-/.](?P<y>\d{4})$")
     year = pd.to_numeric(ym["y"], errors="coerce").fillna(pd.to_numeric(my["y"], errors="coerce"))
-    month = pd.to_numeric(ym["m"], errors="coerce").fillna(
-        pd.to_numeric(my["m"], errors="coerce"))
+    month = pd.to_numeric(ym["m"], errors="coerce").fillna(pd.to_numeric(my["m"], errors="coerce"))
     short = year.notna() & month.between(1, 12)
     out = pd.Series(None, index=s.index, dtype=object)
-    out[short] = (year[short].astype(int).astype(str) + "-"
-                  + month[short].astype(int).astype(str).str.zfill(2))
+    out[short] = (
+        year[short].astype(int).astype(str)
+        + "-"
+        + month[short].astype(int).astype(str).str.zfill(2)
+    )
     full, _ = parse_dates(s.where(~short, ""), order)
     rest = ~short & full.notna()
     out[rest] = full[rest].str[:7]

@@ -4,11 +4,11 @@ their cash, payment failures by method."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import analytics, charts
-from dashboard.charts import AGING_COLORS
-from dashboard.i18n import AGING_LABELS, fmt_pct
-from dashboard.metrics import AGING_BUCKETS, METRICS
-from ui import cache, state, widgets
+from dashboard.app import cache, state, widgets
+from dashboard.metrics import AGING_BUCKETS, METRICS, analytics
+from dashboard.presentation import charts
+from dashboard.presentation.charts import AGING_COLORS
+from dashboard.presentation.i18n import AGING_LABELS, fmt_pct
 
 view = state.current()
 st.title(view.t("Collections"))
@@ -18,73 +18,125 @@ months["month"] = pd.to_datetime(months["month"])
 
 
 def label(name: str) -> str:
-    return view.t(METRICS[name].label)
+    return METRICS[name].label_in(view.lang)
 
 
 left, right = st.columns(2)
 with left:
     st.subheader(view.t("Collected vs credit sales"))
-    widgets.chart(charts.grouped_bars(months, "month", {"credit_sales": label("credit_sales"),
-                                                        "collected": label("collected")},
-                                      view.currency, view.lang))
+    widgets.chart(
+        charts.grouped_bars(
+            months,
+            "month",
+            {"credit_sales": label("credit_sales"), "collected": label("collected")},
+            view.currency,
+            view.lang,
+        )
+    )
 with right:
     st.subheader(view.t("Recovery rate and DSO"))
-    widgets.chart(charts.trend(months, "month", {"recovery_rate": label("recovery_rate")}, "%",
-                               view.lang))
-    widgets.chart(charts.trend(months, "month", {"dso": label("dso")}, view.t("Days"),
-                               view.lang))
+    widgets.chart(
+        charts.trend(months, "month", {"recovery_rate": label("recovery_rate")}, "%", view.lang)
+    )
+    widgets.chart(charts.trend(months, "month", {"dso": label("dso")}, view.t("Days"), view.lang))
 
 left, right = st.columns(2)
 with left:
     st.subheader(view.t("Aging over time"))
-    aging = months[["month", *AGING_BUCKETS]].melt("month", var_name="bucket",
-                                                    value_name="amount")
+    aging = months[["month", *AGING_BUCKETS]].melt("month", var_name="bucket", value_name="amount")
     aging["month"] = aging["month"].dt.strftime("%Y-%m")
     names = {b: view.t(AGING_LABELS[b]) for b in AGING_BUCKETS}
     aging["bucket"] = aging["bucket"].map(names)
-    widgets.chart(charts.stacked_bars(aging, "month", "amount", "bucket", list(names.values()),
-                                      view.currency, view.lang, colors=AGING_COLORS))
+    widgets.chart(
+        charts.stacked_bars(
+            aging,
+            "month",
+            "amount",
+            "bucket",
+            list(names.values()),
+            view.currency,
+            view.lang,
+            colors=AGING_COLORS,
+        )
+    )
 with right:
     st.subheader(view.t("CEI by month"))
     widgets.chart(charts.trend(months, "month", {"cei": label("cei")}, "%", view.lang))
 
 st.subheader(view.t("Cost to collect by month"))
-costs = cache.months_table("cost_by_month", view.end, 12, view.key)
+costs = cache.cost_by_month(view.end, 12, view.key)
 if costs.empty:
     widgets.empty_note(view)
 else:
-    widgets.chart(charts.stacked_bars(costs, "month", "cost_eur", "source", None,
-                                      view.currency, view.lang))
+    widgets.chart(
+        charts.stacked_bars(costs, "month", "cost_eur", "source", None, view.currency, view.lang)
+    )
 
 st.subheader(view.t("Reminder channels: cost and cash"))
-channels = cache.period_table("channel_performance", view.start, view.end, view.key)
+channels = cache.channel_performance(view.start, view.end, view.key)
 st.caption(" ".join(analytics.channel_performance.__doc__.split()))
 if channels.empty:
     widgets.empty_note(view)
 else:
     left, right = st.columns(2)
     with left:
-        widgets.chart(charts.hbars(channels, "channel", "cash_eur",
-                                   view.t("Cash") + f" ({view.currency})", view.lang))
+        widgets.chart(
+            charts.hbars(
+                channels, "channel", "cash_eur", view.t("Cash") + f" ({view.currency})", view.lang
+            )
+        )
     with right:
-        widgets.chart(charts.hbars(channels, "channel", "cost_eur",
-                                   view.t("Cost") + f" ({view.currency})", view.lang,
-                                   fmt=",.2f"))
-    widgets.table(channels, "channels", view,
-                  {"channel": "Channel", "actions": "Actions", "cost_eur": "Cost",
-                   "cash_eur": "Cash", "paid_within_14d_pct": "Paid within 14 days",
-                   "cash_per_cost": "Cash per € spent"})
+        widgets.chart(
+            charts.hbars(
+                channels,
+                "channel",
+                "cost_eur",
+                view.t("Cost") + f" ({view.currency})",
+                view.lang,
+                fmt=",.2f",
+            )
+        )
+    widgets.table(
+        channels,
+        "channels",
+        view,
+        {
+            "channel": "Channel",
+            "actions": "Actions",
+            "cost_eur": "Cost",
+            "cash_eur": "Cash",
+            "paid_within_14d_pct": "Paid within 14 days",
+            "cash_per_cost": "Cash per € spent",
+        },
+    )
 
 st.subheader(view.t("Failed payments by method"))
-failures = cache.period_table("payment_failures", view.start, view.end, view.key)
+failures = cache.payment_failures(view.start, view.end, view.key)
 if failures.empty:
     widgets.empty_note(view)
 else:
     worst = failures.iloc[0]
-    st.markdown(view.t("Highest failure rate: {method} ({rate}).", method=worst["method"],
-                       rate=fmt_pct(worst["failure_rate_pct"], view.lang)))
-    widgets.chart(charts.hbars(failures, "method", "failure_rate_pct", view.t("Failure rate"),
-                               view.lang, fmt=".1f", highlight=worst["method"]))
-    widgets.table(failures, "payment_failures", view,
-                  {"method": "Method", "records": "Records",
-                   "failure_rate_pct": "Failure rate"})
+    st.markdown(
+        view.t(
+            "Highest failure rate: {method} ({rate}).",
+            method=widgets.plain(worst["method"]),
+            rate=fmt_pct(worst["failure_rate_pct"], view.lang),
+        )
+    )
+    widgets.chart(
+        charts.hbars(
+            failures,
+            "method",
+            "failure_rate_pct",
+            view.t("Failure rate"),
+            view.lang,
+            fmt=".1f",
+            highlight=worst["method"],
+        )
+    )
+    widgets.table(
+        failures,
+        "payment_failures",
+        view,
+        {"method": "Method", "records": "Records", "failure_rate_pct": "Failure rate"},
+    )

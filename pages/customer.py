@@ -2,19 +2,24 @@
 
 import streamlit as st
 
-from dashboard.i18n import fmt_money, fmt_value
-from ui import cache, state, widgets
+from dashboard.app import cache, state, widgets
+from dashboard.metrics import METRICS
+from dashboard.presentation.i18n import fmt_money, fmt_value
 
 view = state.require("customers")
 st.title(view.t("Customer"))
-everyone = cache.as_of_table("customer_list", view.end, view.key, "")
+everyone = cache.customer_list(view.end, view.key, "")
 ids = list(everyone["customer_id"])
 names = dict(zip(everyone["customer_id"], everyone["name"], strict=True))
 # The URL holds the plain id (?customer=C1002): a bound selectbox would store its label.
 wanted = st.session_state.pop("goto_customer", None) or st.query_params.get("customer")
-customer = st.selectbox(view.t("Choose a customer"), ids,
-                        index=ids.index(wanted) if wanted in ids else None,
-                        format_func=lambda c: f"{c} — {names.get(c) or ''}", key="customer")
+customer = st.selectbox(
+    view.t("Choose a customer"),
+    ids,
+    index=ids.index(wanted) if wanted in ids else None,
+    format_func=lambda c: f"{c} — {names.get(c) or ''}",
+    key="customer",
+)
 if customer:
     st.query_params["customer"] = customer
 else:
@@ -23,45 +28,109 @@ if customer:
     detail = cache.customer_detail(customer, view.end)
     profile = detail["profile"].iloc[0]
     st.header(widgets.plain(profile["name"] or customer))
-    st.caption(" · ".join(widgets.plain(v) for v in (profile["segment"], profile["region"],
-                                                     profile["collector"]) if v))
+    st.caption(
+        " · ".join(
+            widgets.plain(v)
+            for v in (profile["segment"], profile["region"], profile["collector"])
+            if v
+        )
+    )
     row = everyone.set_index("customer_id").loc[customer]
     a, b, c = st.columns(3)
-    a.metric(view.t("Open balance"), fmt_money(row["open_eur"], view.lang, view.currency),
-             border=True)
-    b.metric(view.t("Overdue"), fmt_money(row["overdue_eur"], view.lang, view.currency),
-             border=True)
-    c.metric(view.t("Average days late"), fmt_value(row["avg_days_late"], "days",
-                                                            view.lang), border=True)
+    a.metric(
+        view.t("Open balance"), fmt_money(row["open_eur"], view.lang, view.currency), border=True
+    )
+    b.metric(
+        METRICS["overdue"].label_in(view.lang),
+        fmt_money(row["overdue_eur"], view.lang, view.currency),
+        border=True,
+    )
+    c.metric(
+        METRICS["avg_days_late"].label_in(view.lang),
+        fmt_value(row["avg_days_late"], "days", view.lang),
+        border=True,
+    )
     st.subheader(view.t("Open items"))
-    widgets.table(detail["open_items"], f"open_items_{customer}", view,
-                  {"invoice_id": "Invoice", "issue_date": "Issue date", "due_date": "Due date",
-                   "disputed": "Disputed", "amount_eur": "Amount", "open_eur": "Open",
-                   "days_past_due": "Days past due"})
+    widgets.table(
+        detail["open_items"],
+        f"open_items_{customer}",
+        view,
+        {
+            "invoice_id": "Invoice",
+            "issue_date": "Issue date",
+            "due_date": "Due date",
+            "disputed": "Disputed",
+            "amount_eur": "Amount",
+            "open_eur": "Open",
+            "days_past_due": "Days past due",
+        },
+    )
     left, right = st.columns([2, 1])
     with left:
         st.subheader(view.t("Reminder history"))
-        widgets.table(detail["actions"], f"reminders_{customer}", view,
-                      {"action_date": "Date", "channel": "Channel", "outcome": "Outcome",
-                       "invoice_id": "Invoice", "cost_eur": "Cost", "collector": "Collector"},
-                      height=300)
+        widgets.table(
+            detail["actions"],
+            f"reminders_{customer}",
+            view,
+            {
+                "action_date": "Date",
+                "channel": "Channel",
+                "outcome": "Outcome",
+                "invoice_id": "Invoice",
+                "cost_eur": "Cost",
+                "collector": "Collector",
+            },
+            height=300,
+        )
     with right:
         st.subheader(view.t("Channel"))
-        widgets.table(detail["channels"], f"channels_{customer}", view,
-                      {"channel": "Channel", "actions": "Actions"})
+        widgets.table(
+            detail["channels"],
+            f"channels_{customer}",
+            view,
+            {"channel": "Channel", "actions": "Actions"},
+        )
     st.subheader(view.t("Payments"))
-    widgets.table(detail["payments"], f"payments_{customer}", view,
-                  {"payment_date": "Date", "invoice_id": "Invoice", "amount_eur": "Amount",
-                   "method": "Method", "status": "Status"}, height=300)
+    widgets.table(
+        detail["payments"],
+        f"payments_{customer}",
+        view,
+        {
+            "payment_date": "Date",
+            "invoice_id": "Invoice",
+            "amount_eur": "Amount",
+            "method": "Method",
+            "status": "Status",
+        },
+        height=300,
+    )
     left, right = st.columns(2)
     with left:
         st.subheader(view.t("Reasons"))
-        widgets.table(detail["reasons"], f"reasons_{customer}", view,
-                      {"invoice_id": "Invoice", "reason": "Reason", "owner": "Owner",
-                       "recorded_date": "Recorded", "resolved_date": "Resolved",
-                       "comment": "Comment"})
+        widgets.table(
+            detail["reasons"],
+            f"reasons_{customer}",
+            view,
+            {
+                "invoice_id": "Invoice",
+                "reason": "Reason",
+                "owner": "Owner",
+                "recorded_date": "Recorded",
+                "resolved_date": "Resolved",
+                "comment": "Comment",
+            },
+        )
     with right:
         st.subheader(view.t("Survey answers"))
-        widgets.table(detail["surveys"], f"surveys_{customer}", view,
-                      {"response_date": "Date", "survey_type": "Type", "score": "Score",
-                       "touchpoint": "Touchpoint", "comment": "Comment"})
+        widgets.table(
+            detail["surveys"],
+            f"surveys_{customer}",
+            view,
+            {
+                "response_date": "Date",
+                "survey_type": "Type",
+                "score": "Score",
+                "touchpoint": "Touchpoint",
+                "comment": "Comment",
+            },
+        )

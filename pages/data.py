@@ -1,20 +1,17 @@
 """Data: upload a file, preview it, map unrecognised columns, read the validation report,
 commit or cancel; the batch list with undo; blank templates in English and French."""
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import store
-from dashboard.exports import to_csv_bytes
-from data_loaders.columns import KINDS, template_headers
-from data_loaders.importer import detect_kind, import_file, match_headers
-from data_loaders.read import FileUnreadable, count_rows, open_source
-from data_loaders.report import ImportRefused, ImportReport
-from ui import cache, state, widgets
+from dashboard.app import cache, state, uploads, widgets
+from dashboard.presentation.exports import to_csv_bytes
+from dashboard.storage import store
+from data_loaders.headers import detect_kind, match_headers
+from data_loaders.importer import import_file
+from data_loaders.kinds import KINDS, template_headers
+from data_loaders.problems import ImportRefused, ImportReport
+from data_loaders.read import FileUnreadable, count_data_rows, open_source
 
 view = state.require("upload")
 st.title(view.t("Data"))
@@ -23,38 +20,55 @@ NOT_IN_FILE = "—"
 
 st.subheader(view.t("Upload a file"))
 st.session_state.setdefault("upload_round", 0)
-kind_choice = st.selectbox(view.t("File kind"), ["detect", *KINDS], key="upload_kind",
-                           format_func=lambda k: view.t("Detect from the headers")
-                           if k == "detect" else k)
-uploaded = st.file_uploader(view.t("Upload a file"), type=["csv", "txt", "tsv", "xlsx"],
-                            key=f"upload_{st.session_state['upload_round']}",
-                            label_visibility="collapsed")
+kind_choice = st.selectbox(
+    view.t("File kind"),
+    ["detect", *KINDS],
+    key="upload_kind",
+    format_func=lambda k: view.t("Detect from the headers") if k == "detect" else k,
+)
+uploaded = st.file_uploader(
+    view.t("Upload a file"),
+    type=["csv", "txt", "tsv", "xlsx"],
+    key=f"upload_{st.session_state['upload_round']}",
+    label_visibility="collapsed",
+)
 
 
 def problems_frame(report: ImportReport) -> pd.DataFrame:
-    return pd.DataFrame([{"row": p.row, "column": p.column, "value": p.value,
-                          "problem": p.message, "fix": p.fix} for p in report.problems],
-                        columns=["row", "column", "value", "problem", "fix"])
+    return pd.DataFrame(
+        [
+            {"row": p.row, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
+            for p in report.problems
+        ],
+        columns=["row", "column", "value", "problem", "fix"],
+    )
 
 
 def show_refusal(report: ImportReport) -> None:
     st.error(view.t("Refused: {n} problem(s). Nothing was written.", n=report.problem_count))
-    widgets.table(problems_frame(report), "validation_report", view,
-                  {"row": "Row", "column": "Column", "value": "Value", "problem": "Problem",
-                   "fix": "How to fix"})
+    widgets.table(
+        problems_frame(report),
+        "validation_report",
+        view,
+        {
+            "row": "Row",
+            "column": "Column",
+            "value": "Value",
+            "problem": "Problem",
+            "fix": "How to fix",
+        },
+    )
 
 
 if uploaded is not None:
-    folder = Path(tempfile.gettempdir()) / "encaisse_uploads" / uploaded.file_id
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(uploaded.name).name
-    if not path.exists():
-        path.write_bytes(uploaded.getvalue())
+    uploads.sweep()  # copies left by sessions that have ended
+    path = uploads.private_copy(uploaded.file_id, uploaded.name, uploaded.getvalue())
     try:
         source = open_source(path, name=uploaded.name, upload=True)
         headers = source.header()
         preview = next(source.chunks(rows=20), (2, pd.DataFrame(columns=headers)))[1]
     except FileUnreadable as exc:
+        uploads.discard(path)  # refused: no copy left behind
         report = ImportReport(kind_choice, uploaded.name)
         report.add(exc.problem)
         show_refusal(report)
@@ -73,25 +87,30 @@ if uploaded is not None:
     missing = [c for c in KINDS[kind].columns if c.name not in matched.values()]
     mapping: dict[str, str] = {}
     with st.expander(view.t("Column mapping"), expanded=bool(spare and missing)):
-        st.dataframe(pd.DataFrame({view.t("File"): list(matched), view.t("Column"):
-                                   list(matched.values())}), hide_index=True)
+        st.dataframe(
+            pd.DataFrame({view.t("File"): list(matched), view.t("Column"): list(matched.values())}),
+            hide_index=True,
+        )
         if spare and missing:
             st.markdown(view.t("Map the columns that were not recognised"))
             for col in missing:
-                header = st.selectbox(f"{col.name}{' *' if col.required else ''}",
-                                      [NOT_IN_FILE, *spare], key=f"map_{kind}_{col.name}")
+                header = st.selectbox(
+                    f"{col.name}{' *' if col.required else ''}",
+                    [NOT_IN_FILE, *spare],
+                    key=f"map_{kind}_{col.name}",
+                )
                 if header != NOT_IN_FILE:
                     mapping[header] = col.name
 
     check, commit, cancel = st.columns([1, 1, 4])
     if cancel.button(view.t("Cancel"), key="cancel_upload"):
-        shutil.rmtree(folder, ignore_errors=True)  # confidential: no copy left behind
+        uploads.discard(path)  # confidential: no copy left behind
         st.session_state["upload_round"] += 1
         st.rerun()
     run_check = check.button(view.t("Check the file"), key="check_upload")
     run_commit = commit.button(view.t("Commit the import"), type="primary", key="commit_upload")
     if run_check or run_commit:
-        total = max(count_rows(source), 1)
+        total = max(count_data_rows(source), 1)
         bar = st.progress(0.0, text=view.t("Reading {rows} rows…", rows=total))
 
         def progress(stage: str, rows: int) -> None:
@@ -100,28 +119,53 @@ if uploaded is not None:
             bar.progress(done, text=f"{rows:,} / {total:,}")
 
         try:
-            report = import_file(engine, kind, path, mapping=mapping, dry_run=run_check,
-                                 user=view.account.name, name=uploaded.name,
-                                 progress=progress, upload=True)
+            report = import_file(
+                engine,
+                kind,
+                path,
+                mapping=mapping,
+                dry_run=run_check,
+                user=view.account.name,
+                name=uploaded.name,
+                progress=progress,
+                upload=True,
+            )
         except ImportRefused as exc:
+            uploads.discard(path)  # the file must be corrected anyway: no copy kept
             show_refusal(exc.report)
         else:
             if report.committed:
                 # the database holds it now: no copy left behind, a fresh uploader next run
-                shutil.rmtree(folder, ignore_errors=True)
+                uploads.discard(path)
                 st.session_state["upload_round"] += 1
                 cache.clear()
-                st.success(view.t("Imported: batch {id}, {added} added, {replaced} replaced, "
-                                  "{unchanged} unchanged.", id=report.batch_id,
-                                  added=report.added, replaced=report.replaced,
-                                  unchanged=report.unchanged))
+                st.success(
+                    view.t(
+                        "Imported: batch {id}, {added} added, {replaced} replaced, "
+                        "{unchanged} unchanged.",
+                        id=report.batch_id,
+                        added=report.added,
+                        replaced=report.replaced,
+                        unchanged=report.unchanged,
+                    )
+                )
             else:
-                st.success(view.t("The file is valid: {added} to add, {replaced} to replace, "
-                                  "{unchanged} unchanged.", added=report.added,
-                                  replaced=report.replaced, unchanged=report.unchanged))
+                st.success(
+                    view.t(
+                        "The file is valid: {added} to add, {replaced} to replace, "
+                        "{unchanged} unchanged.",
+                        added=report.added,
+                        replaced=report.replaced,
+                        unchanged=report.unchanged,
+                    )
+                )
             if report.ignored_columns:
-                st.caption(view.t("Ignored columns: {cols}",
-                                  cols=", ".join(report.ignored_columns)))
+                st.caption(
+                    view.t(
+                        "Ignored columns: {cols}",
+                        cols=", ".join(widgets.plain(c) for c in report.ignored_columns),
+                    )
+                )
             if report.customers_created:
                 st.caption(view.t("Created customers: {n}", n=len(report.customers_created)))
             for note in report.notes:
@@ -132,14 +176,40 @@ batches = pd.DataFrame(cache.batches())
 if batches.empty:
     st.caption(view.t("No batch yet."))
 else:
-    widgets.table(batches[["id", "imported_at", "kind", "file", "rows", "added", "replaced",
-                           "unchanged", "imported_by"]], "batches", view,
-                  {"imported_at": "Imported at", "kind": "Kind", "file": "File", "rows": "Rows",
-                   "added": "Added", "replaced": "Replaced", "unchanged": "Unchanged",
-                   "imported_by": "By"})
+    widgets.table(
+        batches[
+            [
+                "id",
+                "imported_at",
+                "kind",
+                "file",
+                "rows",
+                "added",
+                "replaced",
+                "unchanged",
+                "imported_by",
+            ]
+        ],
+        "batches",
+        view,
+        {
+            "imported_at": "Imported at",
+            "kind": "Kind",
+            "file": "File",
+            "rows": "Rows",
+            "added": "Added",
+            "replaced": "Replaced",
+            "unchanged": "Unchanged",
+            "imported_by": "By",
+        },
+    )
     left, right = st.columns([2, 1])
-    chosen = left.selectbox(view.t("Batch to undo"), list(batches["id"]), key="undo_id",
-                            format_func=lambda i: f"{i} — {batches.set_index('id').at[i, 'file']}")
+    chosen = left.selectbox(
+        view.t("Batch to undo"),
+        list(batches["id"]),
+        key="undo_id",
+        format_func=lambda i: f"{i} — {batches.set_index('id').at[i, 'file']}",
+    )
     if right.button(view.t("Undo batch"), key="undo_batch"):
         store.delete_batch(engine, int(chosen), view.account.name)
         cache.clear()
@@ -152,6 +222,10 @@ for kind in KINDS:
     cols[0].markdown(f"`{kind}`")
     for col, lang in zip(cols[1:3], ("en", "fr"), strict=True):
         blank = pd.DataFrame(columns=template_headers(kind, lang))
-        col.download_button(view.t("English" if lang == "en" else "French"),
-                            to_csv_bytes(blank), file_name=f"{kind}_{lang}.csv",
-                            mime="text/csv", key=f"template_{kind}_{lang}")
+        col.download_button(
+            view.t("English" if lang == "en" else "French"),
+            to_csv_bytes(blank),
+            file_name=f"{kind}_{lang}.csv",
+            mime="text/csv",
+            key=f"template_{kind}_{lang}",
+        )

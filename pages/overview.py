@@ -5,10 +5,10 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts
-from dashboard.i18n import AGING_LABELS, fmt_date, fmt_value
+from dashboard.app import cache, login, state, widgets
 from dashboard.metrics import AGING_BUCKETS, METRICS
-from ui import cache, state, widgets
+from dashboard.presentation import charts
+from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_value
 
 view = state.current()
 st.title(view.t("Overview"))
@@ -17,27 +17,45 @@ prev_p = view.period.previous()
 before = cache.kpis(prev_p.start, prev_p.end, view.key)
 targets = cache.settings("target.")
 
-cards = ["receivables", "overdue_pct", "dso", "cei", "recovery_rate", "cost_to_collect",
-         "csat", "nps"]
+cards = [
+    "receivables",
+    "overdue_pct",
+    "dso",
+    "cei",
+    "recovery_rate",
+    "cost_to_collect",
+    "csat",
+    "nps",
+]
 for row in (cards[:4], cards[4:]):
     for col, name in zip(st.columns(4), row, strict=True):
         with col:
             note = None
             if name == "dso":
-                note = view.t("best possible {a}, ADD {b}",
-                              a=fmt_value(now["best_possible_dso"], "days", view.lang),
-                              b=fmt_value(now["add"], "days", view.lang))
+                note = view.t(
+                    "best possible {a}, ADD {b}",
+                    a=fmt_value(now["best_possible_dso"], "days", view.lang),
+                    b=fmt_value(now["add"], "days", view.lang),
+                )
             widgets.kpi_card(name, now, before, view, targets.get(name), note)
 
 st.subheader(view.t("Monthly trends"))
-trend_names = ("dso", "best_possible_dso", "recovery_rate", "cei", "csat", "nps",
-               "cost_to_collect", "overdue_pct")
+trend_names = (
+    "dso",
+    "best_possible_dso",
+    "recovery_rate",
+    "cei",
+    "csat",
+    "nps",
+    "cost_to_collect",
+    "overdue_pct",
+)
 months = cache.monthly(view.end, 12, view.key, trend_names)
 months["month"] = pd.to_datetime(months["month"])
 
 
 def labels(*names: str) -> dict[str, str]:
-    return {n: view.t(METRICS[n].label) for n in names}
+    return {n: METRICS[n].label_in(view.lang) for n in names}
 
 
 dso_target = float(targets["dso"]) if "dso" in targets else None
@@ -52,28 +70,62 @@ panels = [
 for row in (panels[:3], panels[3:]):
     for col, (names, unit, target) in zip(st.columns(3), row, strict=True):
         with col:
-            widgets.chart(charts.trend(months, "month", labels(*names), unit, view.lang,
-                                       fmt=",.2f" if names == ("cost_to_collect",) else ",.1f",
-                                       target=target, title=" · ".join(labels(*names).values())))
+            widgets.chart(
+                charts.trend(
+                    months,
+                    "month",
+                    labels(*names),
+                    unit,
+                    view.lang,
+                    fmt=",.2f" if names == ("cost_to_collect",) else ",.1f",
+                    target=target,
+                    title=" · ".join(labels(*names).values()),
+                )
+            )
 
 st.subheader(view.t("Aging at {date}", date=fmt_date(view.end, view.lang)))
-aging = pd.DataFrame({"bucket": AGING_BUCKETS,
-                      "label": [view.t(AGING_LABELS[b]) for b in AGING_BUCKETS],
-                      "amount": [now["aging"][b] for b in AGING_BUCKETS]})
+aging = pd.DataFrame(
+    {
+        "bucket": AGING_BUCKETS,
+        "label": [view.t(AGING_LABELS[b]) for b in AGING_BUCKETS],
+        "amount": [now["aging"][b] for b in AGING_BUCKETS],
+    }
+)
 widgets.chart(charts.aging_bars(aging, view.t("Amount") + f" ({view.currency})", view.lang))
 
 if view.can("exports"):
     # Built when clicked (deferred data), not at every render of the page
-    st.download_button(view.t("Download the KPI pack (Excel)"),
-                       partial(cache.kpi_pack, view.start, view.end, view.key, view.lang),
-                       file_name=f"encaisse_kpi_pack_{view.start}_{view.end}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/download:", key="kpi_pack", on_click="ignore")
+    st.download_button(
+        view.t("Download the KPI pack (Excel)"),
+        login.guarded(partial(cache.kpi_pack, view.start, view.end, view.key, view.lang)),
+        file_name=f"encaisse_kpi_pack_{view.start}_{view.end}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        key="kpi_pack",
+        on_click="ignore",
+    )
 
 with st.expander(view.t("Download the KPI table")):
-    rows = [{"kpi": view.t(m.label), "value": now[m.name], "previous": before[m.name],
-             "unit": m.unit, "target": targets.get(m.name), "formula": m.formula}
-            for m in METRICS.values()]
-    widgets.table(pd.DataFrame(rows), "kpis", view,
-                  {"kpi": "KPI", "value": "Value", "previous": "Previous period",
-                   "target": "Target", "formula": "Formula"})
+    rows = [
+        {
+            "kpi": m.label_in(view.lang),
+            "value": now[m.name],
+            "previous": before[m.name],
+            "unit": m.unit,
+            "target": targets.get(m.name),
+            "formula": m.formula_in(view.lang),
+        }
+        for m in METRICS.values()
+    ]
+    widgets.table(
+        pd.DataFrame(rows),
+        "kpis",
+        view,
+        {
+            "kpi": "KPI",
+            "value": "Value",
+            "previous": "Previous period",
+            "target": "Target",
+            "formula": "Formula",
+        },
+    )

@@ -4,10 +4,11 @@ owner to its causes to the invoices, and the editable owner of each cause."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, store
-from dashboard.i18n import fmt_pct
-from dashboard.taxonomy import OWNERS
-from ui import cache, state, widgets
+from dashboard.app import cache, state, widgets
+from dashboard.core.taxonomy import OWNERS
+from dashboard.presentation import charts
+from dashboard.presentation.i18n import fmt_pct
+from dashboard.storage import store
 
 view = state.current()
 st.title(view.t("Late-payment reasons"))
@@ -28,64 +29,109 @@ else:
     top = owners.iloc[0]
     top_reason = next(r for r in now["late_reasons"] if r["owner"] == top["owner"])
     share = 100 * top["amount"] / owners["amount"].sum()
-    st.markdown("**" + view.t("{owner} owns {share} of late euros in this period, mostly "
-                              "{reason}.", owner=widgets.plain(owner_label(top["owner"])),
-                              share=fmt_pct(share, view.lang, 0),
-                              reason=label_of.get(top_reason["reason"], top_reason["reason"]))
-                + "**")
+    st.markdown(
+        "**"
+        + view.t(
+            "{owner} owns {share} of late euros in this period, mostly {reason}.",
+            owner=widgets.plain(owner_label(top["owner"])),
+            share=fmt_pct(share, view.lang, 0),
+            reason=label_of.get(top_reason["reason"], top_reason["reason"]),
+        )
+        + "**"
+    )
 
     left, right = st.columns([3, 2])
     with left:
         st.subheader(view.t("Pareto of causes"))
-        pareto = cache.period_table("reason_pareto", view.start, view.end, view.key)
+        pareto = cache.reason_pareto(view.start, view.end, view.key)
         pareto["label"] = pareto["reason"].map(lambda c: label_of.get(c, c))
-        widgets.chart(charts.pareto(pareto, "label", view.t("Amount") + f" ({view.currency})",
-                                    view.t("Cumulative share") + " (%)", view.lang))
+        widgets.chart(
+            charts.pareto(
+                pareto,
+                "label",
+                view.t("Amount") + f" ({view.currency})",
+                view.t("Cumulative share") + " (%)",
+                view.lang,
+            )
+        )
     with right:
         st.subheader(view.t("By process owner"))
         owners["owner_label"] = owners["owner"].map(owner_label)
-        widgets.chart(charts.hbars(owners, "owner_label", "amount",
-                                   view.t("Amount") + f" ({view.currency})", view.lang))
-        widgets.table(owners[["owner_label", "invoices", "amount"]], "owners", view,
-                      {"owner_label": "Owner", "invoices": "Invoices", "amount": "Amount"})
+        widgets.chart(
+            charts.hbars(
+                owners, "owner_label", "amount", view.t("Amount") + f" ({view.currency})", view.lang
+            )
+        )
+        widgets.table(
+            owners[["owner_label", "invoices", "amount"]],
+            "owners",
+            view,
+            {"owner_label": "Owner", "invoices": "Invoices", "amount": "Amount"},
+        )
 
     st.subheader(view.t("Share of late euros by owner"))
-    trend = cache.months_table("owner_trend", view.end, 12, view.key)
+    trend = cache.owner_trend(view.end, 12, view.key)
     trend["owner_label"] = trend["owner"].map(owner_label)
     widgets.chart(charts.owner_share_trend(trend, "%", view.lang))
 
     st.subheader(view.t("Drill down"))
     left, right = st.columns(2)
-    owner = left.selectbox(view.t("Owner"), [None, *owners["owner"]], key="drill_owner",
-                           format_func=lambda o: view.t("All owners") if o is None
-                           else owner_label(o))
+    owner = left.selectbox(
+        view.t("Owner"),
+        [None, *owners["owner"]],
+        key="drill_owner",
+        format_func=lambda o: view.t("All owners") if o is None else owner_label(o),
+    )
     reasons = [r["reason"] for r in now["late_reasons"] if owner in (None, r["owner"])]
-    reason = right.selectbox(view.t("Reason"), [None, *dict.fromkeys(reasons)],
-                             key="drill_reason", format_func=lambda c: view.t("All reasons")
-                             if c is None else label_of.get(c, c))
+    reason = right.selectbox(
+        view.t("Reason"),
+        [None, *dict.fromkeys(reasons)],
+        key="drill_reason",
+        format_func=lambda c: view.t("All reasons") if c is None else label_of.get(c, c),
+    )
     causes = pd.DataFrame([r for r in now["late_reasons"] if owner in (None, r["owner"])])
     causes["reason"] = causes["reason"].map(lambda c: label_of.get(c, c))
     causes["owner"] = causes["owner"].map(owner_label)
-    widgets.table(causes, "causes", view, {"reason": "Reason", "owner": "Owner",
-                                           "invoices": "Invoices", "amount": "Amount"})
+    widgets.table(
+        causes,
+        "causes",
+        view,
+        {"reason": "Reason", "owner": "Owner", "invoices": "Invoices", "amount": "Amount"},
+    )
     if view.can("customers"):  # the invoices name their customers
         st.markdown("**" + view.t("Invoices behind") + "**")
-        invoices = cache.period_table("reason_invoices", view.start, view.end, view.key, owner,
-                                      reason)
+        invoices = cache.reason_invoices(view.start, view.end, view.key, owner, reason)
         invoices["reason"] = invoices["reason"].map(lambda c: label_of.get(c, c))
         invoices["owner"] = invoices["owner"].map(owner_label)
-        widgets.table(invoices, "reason_invoices", view,
-                      {"invoice_id": "Invoice", "reason": "Reason", "owner": "Owner",
-                       "customer_id": "Customer", "name": "Name", "due_date": "Due date",
-                       "amount_eur": "Amount"})
+        widgets.table(
+            invoices,
+            "reason_invoices",
+            view,
+            {
+                "invoice_id": "Invoice",
+                "reason": "Reason",
+                "owner": "Owner",
+                "customer_id": "Customer",
+                "name": "Name",
+                "due_date": "Due date",
+                "amount_eur": "Amount",
+            },
+        )
 
 if view.can("admin"):  # the taxonomy is an administrator's setting
     with st.expander(view.t("Taxonomy: who owns each cause")):
         editable = pd.DataFrame(codes)[["code", "label_en", "label_fr", "owner"]]
         edited = st.data_editor(
-            editable, hide_index=True, disabled=["code", "label_en", "label_fr"], key="taxonomy",
-            column_config={"owner": st.column_config.SelectboxColumn(
-                view.t("Owner"), options=list(OWNERS), required=True)})
+            editable,
+            hide_index=True,
+            disabled=["code", "label_en", "label_fr"],
+            key="taxonomy",
+            column_config={
+                "owner": st.column_config.SelectboxColumn(
+                    view.t("Owner"), options=list(OWNERS), required=True
+                )
+            },
+        )
         if st.button(view.t("Save owners"), key="save_owners"):
             for code, owner in zip(edited["code"], edited["owner"], strict=True):
                 if owner != next(c["owner"] for c in codes if c["code"] == code):

@@ -3,24 +3,31 @@ and a searchable customer list that opens a customer."""
 
 import streamlit as st
 
-from dashboard import charts
+from dashboard.app import cache, state, widgets
 from dashboard.metrics import METRICS
-from ui import cache, state, widgets
+from dashboard.presentation import charts
 
 view = state.current()
 st.title(view.t("Segments & customers"))
 names = tuple(METRICS)  # every KPI
 
 st.subheader(view.t("Segment comparison"))
-table = cache.period_table("kpis_by", view.start, view.end, view.key, "segment", names)
-labels = {n: METRICS[n].label for n in names} | {"segment": "Segment"}
+table = cache.kpis_by(view.start, view.end, view.key, "segment", names)
+labels = {n: METRICS[n].label_in(view.lang) for n in names} | {"segment": "Segment"}
 widgets.table(table, "segments", view, labels)
 
 st.subheader(view.t("Balance: recovery against satisfaction"))
-dimension = st.segmented_control(view.t("Place"), ["segment", "collector"], default="segment",
-                                 key="balance_by", format_func=view.t, required=True)
-balance = cache.period_table("kpis_by", view.start, view.end, view.key, dimension,
-                             ("recovery_rate", "csat", "receivables"))
+dimension = st.segmented_control(
+    view.t("Place"),
+    ["segment", "collector"],
+    default="segment",
+    key="balance_by",
+    format_func=view.t,
+    required=True,
+)
+balance = cache.kpis_by(
+    view.start, view.end, view.key, dimension, ("recovery_rate", "csat", "receivables")
+)
 balance = balance.dropna(subset=["recovery_rate", "csat"])
 if balance.empty:
     widgets.empty_note(view)
@@ -28,28 +35,60 @@ else:
     targets = cache.settings("target.")
     x_split = float(targets.get("recovery_rate", balance["recovery_rate"].median()))
     y_split = float(targets.get("csat", balance["csat"].median()))
-    widgets.chart(charts.quadrant(
-        balance, dimension, "recovery_rate", "csat", "receivables",
-        view.t("Recovery rate") + " (%)", view.t("CSAT") + " (%)", x_split, y_split,
-        {"firm_kind": view.t("Firm but kind"), "firm": view.t("Firm, customers unhappy"),
-         "kind": view.t("Kind, cash slow"), "neither": view.t("Neither")}, view.lang))
+    widgets.chart(
+        charts.quadrant(
+            balance,
+            dimension,
+            "recovery_rate",
+            "csat",
+            "receivables",
+            METRICS["recovery_rate"].label_in(view.lang) + " (%)",
+            METRICS["csat"].label_in(view.lang) + " (%)",
+            x_split,
+            y_split,
+            {
+                "firm_kind": view.t("Firm but kind"),
+                "firm": view.t("Firm, customers unhappy"),
+                "kind": view.t("Kind, cash slow"),
+                "neither": view.t("Neither"),
+            },
+            view.lang,
+        )
+    )
 
 if view.can("customers"):  # customer-level data: managers and administrators
     st.subheader(view.t("Customers"))
     search = st.text_input(view.t("Search a customer (id or name)"), key="customer_search")
-    customers = cache.as_of_table("customer_list", view.end, view.key, search)
-    widgets.table(customers, "customers", view,
-                  {"customer_id": "Customer", "name": "Name", "segment": "Segment",
-                   "region": "Region", "collector": "Collector", "open_eur": "Open balance",
-                   "overdue_eur": "Overdue", "last_survey": "Type", "last_score": "Last score",
-                   "top_reason": "Top reason", "avg_days_late": "Average days late"})
+    customers = cache.customer_list(view.end, view.key, search)
+    widgets.table(
+        customers,
+        "customers",
+        view,
+        {
+            "customer_id": "Customer",
+            "name": "Name",
+            "segment": "Segment",
+            "region": "Region",
+            "collector": "Collector",
+            "open_eur": "Open balance",
+            "overdue_eur": "Overdue",
+            "last_survey": "Type",
+            "last_score": "Last score",
+            "top_reason": "Top reason",
+            "avg_days_late": "Average days late",
+        },
+    )
     if customers.empty:
         st.caption(view.t("No customer matches."))
     else:
         names = dict(zip(customers["customer_id"], customers["name"], strict=True))
-        choice = st.selectbox(view.t("Open a customer"), customers["customer_id"], index=None,
-                              format_func=lambda c: f"{c} — {names.get(c) or ''}",
-                              key="open_customer")
+        choice = st.selectbox(
+            view.t("Open a customer"),
+            customers["customer_id"],
+            index=None,
+            format_func=lambda c: f"{c} — {names.get(c) or ''}",
+            key="open_customer",
+        )
         if choice:
             st.session_state["goto_customer"] = choice
             state.switch_to(state.page("customer"))

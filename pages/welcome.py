@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from dashboard.demo import load_demo
-from ui import cache, state
+from dashboard.app import cache, state
+from dashboard.demo.data import load_demo
 
 view = state.current()
 st.title("Encaisse")
-st.markdown(view.t("Encaisse measures collection performance and customer satisfaction side "
-                   "by side."))
+st.markdown(
+    view.t("Encaisse measures collection performance and customer satisfaction side by side.")
+)
 st.info(view.t("The database is empty. Start with the demo data, or upload your own files."))
 if view.can("upload"):
     left, right, _ = st.columns([1, 1, 3])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from dashboard.models import FACT_TABLES, Batch
-from dashboard.store import make_engine, normalize_url, upgrade
+from dashboard.storage.models import FACT_TABLES, Batch
+from dashboard.storage.store import make_engine, normalize_url, upgrade
 
 # Columnar copies of server databases go to a cache folder: the tests' own, not the user's.
 os.environ.setdefault("ENCAISSE_CACHE_DIR", tempfile.mkdtemp(prefix="encaisse-test-cache-"))
@@ -80,10 +80,13 @@ def ibm_csv() -> Path:
 def table_counts(engine) -> dict[str, int]:
     """Rows in every imported table and in batches: the database's state, for before/after."""
     with engine.connect() as conn:
-        out = {name: conn.execute(select(func.count()).select_from(m.__table__)).scalar_one()
-               for name, m in FACT_TABLES.items()}
-        out["batches"] = conn.execute(select(func.count()).select_from(Batch.__table__)
-                                      ).scalar_one()
+        out = {
+            name: conn.execute(select(func.count()).select_from(m.__table__)).scalar_one()
+            for name, m in FACT_TABLES.items()
+        }
+        out["batches"] = conn.execute(
+            select(func.count()).select_from(Batch.__table__)
+        ).scalar_one()
     return out
 
 

@@ -12,11 +12,19 @@ import datetime as dt
 import pandas as pd
 
 OWNER_OF = {
-    "invoice_not_received": "Billing (ADV)", "invoice_error": "Billing (ADV)",
-    "wrong_contact": "Billing (ADV)", "missing_po": "Sales", "quality_dispute": "Sales",
-    "price_dispute": "Sales", "delivery_issue": "Logistics", "payment_not_applied": "Accounting",
-    "cash_difficulty": "Customer", "approval_workflow": "Customer", "forgotten": "Customer",
-    "payment_failed": "Customer", "other": "Credit & Collections",
+    "invoice_not_received": "Billing (ADV)",
+    "invoice_error": "Billing (ADV)",
+    "wrong_contact": "Billing (ADV)",
+    "missing_po": "Sales",
+    "quality_dispute": "Sales",
+    "price_dispute": "Sales",
+    "delivery_issue": "Logistics",
+    "payment_not_applied": "Accounting",
+    "cash_difficulty": "Customer",
+    "approval_workflow": "Customer",
+    "forgotten": "Customer",
+    "payment_failed": "Customer",
+    "other": "Credit & Collections",
 }
 
 
@@ -24,8 +32,13 @@ def _cents(x) -> int:
     return int(round(float(x) * 100))
 
 
-def reference_kpis(frames: dict[str, pd.DataFrame], f: dt.date, t: dt.date,
-                   segments: tuple[str, ...] = (), regions: tuple[str, ...] = ()) -> dict:
+def reference_kpis(
+    frames: dict[str, pd.DataFrame],
+    f: dt.date,
+    t: dt.date,
+    segments: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
+) -> dict:
     cust = frames["customers"]
     sel = cust
     if segments:
@@ -56,16 +69,20 @@ def reference_kpis(frames: dict[str, pd.DataFrame], f: dt.date, t: dt.date,
 
     rec_t, cur_t, rec_f = receivables(t), receivables(t, due_from=t), receivables(fm1)
     sales = int(inv.loc[(inv["issue_date"] >= f) & (inv["issue_date"] <= t), "cents"].sum())
-    collected = int(done.loc[(done["payment_date"] >= f) & (done["payment_date"] <= t),
-                             "cents"].sum())
+    collected = int(
+        done.loc[(done["payment_date"] >= f) & (done["payment_date"] <= t), "cents"].sum()
+    )
     owed = got = 0
     late_amount = late_weighted = 0
     for row in inv.itertuples():
         if row.due_date <= t and row.issue_date <= t:
             o = max(0, row.cents - paid(row.invoice_id, fm1))
             g = by_inv.get(row.invoice_id)
-            during = 0 if g is None else int(g.loc[(g["payment_date"] >= f)
-                                                   & (g["payment_date"] <= t), "cents"].sum())
+            during = (
+                0
+                if g is None
+                else int(g.loc[(g["payment_date"] >= f) & (g["payment_date"] <= t), "cents"].sum())
+            )
             owed += o
             got += min(o, during)
         g = by_inv.get(row.invoice_id)
@@ -80,8 +97,9 @@ def reference_kpis(frames: dict[str, pd.DataFrame], f: dt.date, t: dt.date,
         return None if not b else 100 * a / b
 
     acts = frames["actions"]
-    acts = acts[acts["customer_id"].isin(ids) & (acts["action_date"] >= f)
-                & (acts["action_date"] <= t)]
+    acts = acts[
+        acts["customer_id"].isin(ids) & (acts["action_date"] >= f) & (acts["action_date"] <= t)
+    ]
     cost = sum(_cents(c) for c in acts["cost"])
     for row in frames["costs"].itertuples():
         if segments and row.segment not in segments:
@@ -94,20 +112,26 @@ def reference_kpis(frames: dict[str, pd.DataFrame], f: dt.date, t: dt.date,
     issued = inv[(inv["issue_date"] >= f) & (inv["issue_date"] <= t)]
     recs = pay[(pay["payment_date"] >= f) & (pay["payment_date"] <= t)]
     sur = frames["surveys"]
-    sur = sur[sur["customer_id"].isin(ids) & (sur["response_date"] >= f)
-              & (sur["response_date"] <= t)]
+    sur = sur[
+        sur["customer_id"].isin(ids) & (sur["response_date"] >= f) & (sur["response_date"] <= t)
+    ]
     cs, np_, ce = (sur[sur["survey_type"] == k]["score"] for k in ("csat", "nps", "ces"))
     rea = frames["reasons"].merge(inv[["invoice_id", "cents", "due_date"]], on="invoice_id")
     rea = rea[(rea["due_date"] >= f) & (rea["due_date"] <= t)].copy()
     rea["owner"] = rea["reason"].map(OWNER_OF)
-    owners = (rea.drop_duplicates(["owner", "invoice_id"]).groupby("owner")["cents"]
-              .agg(["count", "sum"]))
+    owners = (
+        rea.drop_duplicates(["owner", "invoice_id"]).groupby("owner")["cents"].agg(["count", "sum"])
+    )
     dso = None if not sales else rec_t / sales * days
     best = None if not sales else cur_t / sales * days
     return {
-        "receivables": rec_t / 100, "current": cur_t / 100, "overdue": (rec_t - cur_t) / 100,
-        "credit_sales": sales / 100, "collected": collected / 100,
-        "dso": dso, "best_possible_dso": best,
+        "receivables": rec_t / 100,
+        "current": cur_t / 100,
+        "overdue": (rec_t - cur_t) / 100,
+        "credit_sales": sales / 100,
+        "collected": collected / 100,
+        "dso": dso,
+        "best_possible_dso": best,
         "add": None if dso is None else dso - best,
         "cei": pct(rec_f + sales - rec_t, rec_f + sales - cur_t),
         "recovery_rate": pct(got, owed),
@@ -119,6 +143,7 @@ def reference_kpis(frames: dict[str, pd.DataFrame], f: dt.date, t: dt.date,
         "csat": pct(int((cs >= 4).sum()), len(cs)),
         "nps": pct(int((np_ >= 9).sum()) - int((np_ <= 6).sum()), len(np_)),
         "ces": None if ce.empty else float(ce.mean()),
-        "owners": {o: (int(r["count"]), round(int(r["sum"]) / 100, 2))
-                   for o, r in owners.iterrows()},
+        "owners": {
+            o: (int(r["count"]), round(int(r["sum"]) / 100, 2)) for o, r in owners.iterrows()
+        },
     }

@@ -1,0 +1,186 @@
+"""The sidebar: language, period and filters, bound to the URL so a link reproduces the view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import metrics
+from dashboard.app import cache
+from dashboard.auth import accounts
+from dashboard.core import resources
+from dashboard.presentation.i18n import fmt_date, t
+
+# The sidebar's widgets bound to the URL (bind="query-params"), by key
+BOUND = frozenset({"lang", "preset", "from", "to", "asof", "segment", "region", "collector"})
+PRESETS = ("last30", "last90", "qtd", "ytd", "custom")
+PRESET_LABELS = {
+    "last30": "Last 30 days",
+    "last90": "Last 90 days",
+    "qtd": "Quarter to date",
+    "ytd": "Year to date",
+    "custom": "Custom",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page reads: language, period, filters and the reporting currency."""
+
+    lang: str
+    period: metrics.Period
+    filters: metrics.Filters
+    currency: str = "EUR"
+    account: accounts.Account = accounts.OPEN_ACCESS
+
+    def can(self, permission: str) -> bool:
+        return self.account.can(permission)
+
+    @property
+    def key(self) -> cache.Key:
+        f = self.filters
+        return (f.segments, f.regions, f.collectors)
+
+    @property
+    def start(self) -> dt.date:
+        return self.period.start
+
+    @property
+    def end(self) -> dt.date:
+        return self.period.end
+
+    def t(self, text: str, **values) -> str:
+        return t(text, self.lang, **values)
+
+
+def preset_period(preset: str, as_of: dt.date) -> metrics.Period:
+    """The period a preset means, ending at the as-of date."""
+    if preset == "last30":
+        return metrics.Period(as_of - dt.timedelta(days=29), as_of)
+    if preset == "qtd":
+        return metrics.Period(dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
+    if preset == "ytd":
+        return metrics.Period(dt.date(as_of.year, 1, 1), as_of)
+    return metrics.Period(as_of - dt.timedelta(days=89), as_of)
+
+
+def language() -> str:
+    # Bound widgets put their label in the URL, so the options are their own labels: ?lang=FR
+    lang = st.sidebar.segmented_control(
+        "Language / Langue",
+        ["EN", "FR"],
+        default="EN",
+        key="lang",
+        bind="query-params",
+        required=True,
+    )
+    return (lang or "EN").lower()
+
+
+def sidebar(lang: str, account: accounts.Account) -> View:
+    """Render the filters (in the entrypoint, on every page) and return the current view."""
+    side = st.sidebar
+    side.header(t("Filters", lang))
+    end_default = cache.data_end() or dt.date.today()
+    preset = side.selectbox(
+        t("Period", lang),
+        PRESETS,
+        index=1,
+        key="preset",
+        format_func=lambda p: t(PRESET_LABELS[p], lang),
+        bind="query-params",
+    )
+    if preset == "custom":
+        start = side.date_input(
+            t("From", lang),
+            end_default - dt.timedelta(days=89),
+            key="from",
+            bind="query-params",
+            format="DD/MM/YYYY",
+        )
+        end = side.date_input(
+            t("To", lang), end_default, key="to", bind="query-params", format="DD/MM/YYYY"
+        )
+        if start > end:
+            start, end = end, start
+        period = metrics.Period(start, end)
+    else:
+        as_of = side.date_input(
+            t("As of", lang), end_default, key="asof", bind="query-params", format="DD/MM/YYYY"
+        )
+        period = preset_period(preset, as_of)
+    options = cache.filter_options()
+    segments = side.multiselect(
+        t("Segments", lang),
+        options["segment"],
+        key="segment",
+        bind="query-params",
+        placeholder=t("All", lang),
+    )
+    regions = side.multiselect(
+        t("Regions", lang),
+        options["region"],
+        key="region",
+        bind="query-params",
+        placeholder=t("All", lang),
+    )
+    collectors = side.multiselect(
+        t("Collectors", lang),
+        options["collector"],
+        key="collector",
+        bind="query-params",
+        placeholder=t("All", lang),
+    )
+    side.caption(
+        t(
+            "Period: {start} to {end} ({days} days)",
+            lang,
+            start=fmt_date(period.start, lang),
+            end=fmt_date(period.end, lang),
+            days=period.days,
+        )
+    )
+    return View(
+        lang,
+        period,
+        metrics.Filters(tuple(segments), tuple(regions), tuple(collectors)),
+        cache.currency(),
+        account,
+    )
+
+
+def current() -> View:
+    """The view the entrypoint computed for this run."""
+    return st.session_state["_view"]
+
+
+def default_view() -> tuple[metrics.Period, metrics.Filters]:
+    """Period and filters before any data exists (the welcome and data pages)."""
+    end = cache.data_end() or dt.date.today()
+    return preset_period("last90", end), metrics.Filters()
+
+
+def require(permission: str) -> View:
+    """The current view, or a refusal when its account may not do ``permission`` (a page that
+    is not in the navigation cannot run, but a page checks its own permission all the same)."""
+    view = current()
+    if not view.can(permission):
+        st.error(view.t("You do not have access to this page."))
+        st.stop()
+    return view
+
+
+def switch_to(page) -> None:
+    """``st.switch_page`` that keeps the view: by default it clears the query parameters, which
+    Streamlit refuses while widgets are bound to them (``?lang=FR``); the bound ones follow
+    their widgets, the others are carried over."""
+    params = st.query_params
+    st.switch_page(page, query_params={k: params.get_all(k) for k in params if k not in BOUND})
+
+
+def page(name: str) -> Path:
+    """Absolute path of a page file, for ``st.switch_page``."""
+    return resources.pages_dir() / f"{name}.py"

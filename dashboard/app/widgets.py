@@ -1,0 +1,149 @@
+"""Reusable pieces of pages: KPI cards, tables with CSV/Excel downloads, charts."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard.app import login
+from dashboard.app.state import View
+from dashboard.metrics import METRICS
+from dashboard.presentation.exports import to_csv_bytes, to_xlsx_bytes
+from dashboard.presentation.i18n import KPI_HELP_PREFIX, column_formatters, fmt_number, fmt_value
+
+STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(?i)www|\\:|\\@")
+
+
+def plain(text: object) -> str:
+    """Text from the data, for an element that renders Markdown (title, caption, markdown):
+    every ASCII punctuation mark escaped, so a name such as ``![x](http://…)``, ``<b>`` or
+    ``:red[…]`` shows as typed and never becomes a link, an image, HTML or a directive. A
+    zero-width space after ``www``, ``:`` and ``@`` keeps bare addresses from being linked."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub("\\g<0>\u200b", escaped)
+
+
+def delta_text(name: str, value, previous, view: View) -> str | None:
+    """Change against the previous period, in the KPI's unit (points for percentages).
+
+    Starts with an ASCII sign: st.metric reads the direction from it (a typographic minus
+    would be taken for a rise).
+    """
+    if value is None or previous is None:
+        return None
+    unit = METRICS[name].unit
+    diff = value - previous
+    sign = "-" if diff < 0 else "+"
+    size = abs(diff)
+    if unit == "%":
+        return f"{sign}{fmt_number(size, view.lang, 1)} pts"
+    if unit in ("days", "EUR"):
+        return sign + fmt_value(size, unit, view.lang, view.currency)
+    return f"{sign}{fmt_number(size, view.lang, 1)}"
+
+
+def is_flat(name: str, value, previous) -> bool:
+    """A change too small to show at the card's precision has no colour."""
+    if value is None or previous is None:
+        return True
+    digits = 2 if METRICS[name].unit == "EUR" else 1
+    return round(abs(value - previous), digits) == 0
+
+
+def kpi_card(
+    name: str,
+    current: dict,
+    previous: dict,
+    view: View,
+    target: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Value with its unit, change against the previous period coloured by whether it is good,
+    the target if one is set, and the formula on hover."""
+    m = METRICS[name]
+    value = current.get(name)
+    colour = {"up": "normal", "down": "inverse", "none": "off"}[m.better]
+    if is_flat(name, value, previous.get(name)):
+        colour = "off"
+    help_text = KPI_HELP_PREFIX[view.lang] + m.formula_in(view.lang)
+    lines = []
+    if note:
+        lines.append(note)
+    if target not in (None, ""):
+        lines.append(
+            view.t(
+                "target {value}", value=fmt_value(float(target), m.unit, view.lang, view.currency)
+            )
+        )
+    st.metric(
+        m.label_in(view.lang),
+        fmt_value(value, m.unit, view.lang, view.currency),
+        delta=delta_text(name, value, previous.get(name), view),
+        delta_color=colour,
+        help=help_text,
+        border=True,
+        delta_description=view.t("vs previous {days} days", days=view.period.days),
+    )
+    if lines:
+        st.caption(" · ".join(lines))
+
+
+def table(
+    df: pd.DataFrame,
+    name: str,
+    view: View,
+    labels: dict[str, str] | None = None,
+    column_config: dict | None = None,
+    height: int | str = "auto",
+) -> None:
+    """A table (text shown as text, never HTML), numbers and dates written as the language
+    writes them, with CSV and Excel downloads of the raw values for roles that may export."""
+    shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
+    formats = column_formatters(df.columns, view.lang, view.currency)
+    renamed = dict(zip(df.columns, shown.columns, strict=True))
+    styled = shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
+    # placeholder: the grid shows its own "None" for a gap, whatever the Styler says
+    st.dataframe(
+        styled if len(shown) <= STYLE_MAX_ROWS else shown,
+        hide_index=True,
+        column_config=column_config,
+        height=height,
+        placeholder="—",
+    )
+    if not view.can("exports"):
+        return
+    # The files are built when clicked (deferred data), not at every render: an Excel file
+    # of 30k customers takes seconds to write.
+    with st.container(horizontal=True):
+        st.download_button(
+            view.t("CSV"),
+            login.guarded(partial(to_csv_bytes, shown)),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"csv_{name}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        st.download_button(
+            view.t("Excel"),
+            login.guarded(partial(to_xlsx_bytes, shown, name)),
+            file_name=f"{name}.xlsx",
+            key=f"xlsx_{name}",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def chart(c: alt.Chart) -> None:
+    st.altair_chart(c, width="stretch")
+
+
+def empty_note(view: View) -> None:
+    st.info(view.t("No data for this period and filter."))

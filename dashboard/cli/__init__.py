@@ -1,0 +1,1 @@
+"""The ``encaisse`` command line (SPEC.md section 4)."""

@@ -1,0 +1,361 @@
+"""The ``encaisse`` command line (SPEC.md section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from dashboard import metrics
+from dashboard.auth import accounts
+from dashboard.core import resources
+from dashboard.storage import store
+from data_loaders.kinds import KINDS
+
+EXIT_REFUSED = 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _mapping(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError("--map takes 'Source header=column'")
+    header, column = text.rsplit("=", 1)
+    return header.strip(), column.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="database URL (default: $ENCAISSE_DB_URL, else a local SQLite file)",
+    )
+    p = argparse.ArgumentParser(
+        prog="encaisse",
+        parents=[db],
+        description="Collection performance and customer satisfaction.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", parents=[db], help="create or upgrade the database schema")
+
+    demo = sub.add_parser("demo", parents=[db], help="load a realistic synthetic dataset")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--customers", type=int, default=300)
+    demo.add_argument("--months", type=int, default=24)
+    demo.add_argument(
+        "--end", type=_date, default=None, help="last day of the data (default: today)"
+    )
+
+    imp = sub.add_parser("import", parents=[db], help="import a CSV or Excel file")
+    imp.add_argument(
+        "kind",
+        choices=list(KINDS),
+        help="the file kind (each declared in data_loaders/kinds.py)",
+    )
+    imp.add_argument("path")
+    imp.add_argument("--sheet", default=None, help="Excel sheet name (default: the first)")
+    imp.add_argument(
+        "--map",
+        dest="mapping",
+        action="append",
+        type=_mapping,
+        default=[],
+        metavar="'Header=column'",
+        help="name the column a header holds",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    imp.add_argument("--user", default=None, help="who imports (default: the login name)")
+
+    bat = sub.add_parser("batches", parents=[db], help="list import batches, or undo one")
+    bat.add_argument("--json", action="store_true")
+    bsub = bat.add_subparsers(dest="action")
+    dele = bsub.add_parser("delete", parents=[db], help="undo one batch")
+    dele.add_argument("id", type=int)
+    dele.add_argument("--user", default=None, help="who undoes it (default: the login name)")
+
+    users = sub.add_parser("users", parents=[db], help="manage who may sign in")
+    usub = users.add_subparsers(dest="action", required=True)
+    add = usub.add_parser(
+        "add",
+        parents=[db],
+        help="add a user (password from standard input when it is not a terminal, else prompted)",
+    )
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    usub.add_parser("list", parents=[db], help="list users").add_argument(
+        "--json", action="store_true"
+    )
+    usub.add_parser("remove", parents=[db], help="remove a user").add_argument("name")
+    usub.add_parser("passwd", parents=[db], help="change a user's password").add_argument("name")
+    role = usub.add_parser("role", parents=[db], help="change a user's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=accounts.ROLES)
+
+    aud = sub.add_parser("audit", parents=[db], help="who did what: imports, undos, settings")
+    aud.add_argument("--limit", type=int, default=50)
+    aud.add_argument("--json", action="store_true")
+
+    rep = sub.add_parser("report", parents=[db], help="write the leadership KPI pack (.xlsx)")
+    rep.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    rep.add_argument("--from", dest="start", type=_date, default=None)
+    rep.add_argument("--to", dest="end", type=_date, default=None)
+    rep.add_argument("--segment", action="append", default=[])
+    rep.add_argument("--region", action="append", default=[])
+    rep.add_argument("--collector", action="append", default=[])
+    rep.add_argument("--lang", choices=["en", "fr"], default="en")
+
+    k = sub.add_parser("kpis", parents=[db], help="compute the KPIs")
+    k.add_argument("--from", dest="start", type=_date, default=None)
+    k.add_argument("--to", dest="end", type=_date, default=None)
+    k.add_argument("--segment", action="append", default=[])
+    k.add_argument("--region", action="append", default=[])
+    k.add_argument("--collector", action="append", default=[])
+    k.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument(
+        "--address",
+        default=None,
+        help="interface to listen on (default 127.0.0.1, from "
+        ".streamlit/config.toml; 0.0.0.0 for every interface)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    url = getattr(args, "db", None)
+    handler = {
+        "init": cmd_init,
+        "demo": cmd_demo,
+        "import": cmd_import,
+        "batches": cmd_batches,
+        "kpis": cmd_kpis,
+        "serve": cmd_serve,
+        "users": cmd_users,
+        "audit": cmd_audit,
+        "report": cmd_report,
+    }[args.command]
+    return handler(args, url) or 0
+
+
+def _engine(url: str | None) -> Engine:
+    return store.open_store(url)
+
+
+def cmd_init(args, url) -> int:
+    engine = _engine(url)
+    print(f"Schema ready at {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_demo(args, url) -> int:
+    from dashboard.demo.data import load_demo
+
+    engine = _engine(url)
+    summary = load_demo(
+        engine, seed=args.seed, customers=args.customers, months=args.months, end=args.end
+    )
+    print("Demo data loaded: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_import(args, url) -> int:
+    from data_loaders.importer import import_file
+    from data_loaders.problems import ImportRefused
+
+    engine = _engine(url)
+    try:
+        report = import_file(
+            engine,
+            args.kind,
+            args.path,
+            sheet=args.sheet,
+            mapping=dict(args.mapping),
+            dry_run=args.dry_run,
+            user=args.user,
+        )
+    except ImportRefused as exc:
+        print(exc.report.text(), file=sys.stderr)
+        return EXIT_REFUSED
+    print(report.text())
+    return 0
+
+
+def cmd_batches(args, url) -> int:
+    engine = _engine(url)
+    if args.action == "delete":
+        try:
+            removed = store.delete_batch(engine, args.id, args.user or _login())
+        except KeyError:
+            print(f"No batch {args.id}.", file=sys.stderr)
+            return 1
+        total = sum(removed.values())
+        detail = ", ".join(f"{n} {t}" for t, n in removed.items() if n)
+        print(
+            f"Batch {args.id} undone: {total} row(s) removed" + (f" ({detail})." if detail else ".")
+        )
+        return 0
+    batches = store.list_batches(engine)
+    if args.json:
+        print(json.dumps(batches, indent=2))
+        return 0
+    if not batches:
+        print("No batches yet.")
+    for b in batches:
+        print(
+            f"{b['id']:>5}  {b['imported_at'][:19]}  {b['kind']:<9}  {b['file']}  "
+            f"rows={b['rows']} added={b['added']} replaced={b['replaced']} "
+            f"unchanged={b['unchanged']}  by {b['imported_by']}"
+        )
+    return 0
+
+
+def _login() -> str:
+    """Who runs the command: the operating system's login name."""
+    return getpass.getuser()
+
+
+def _view(args, engine: Engine) -> tuple[metrics.Period, metrics.Filters] | None:
+    period = metrics.default_period(engine, args.start, args.end)
+    if period.start > period.end:
+        print("--from is after --to", file=sys.stderr)
+        return None
+    return period, metrics.Filters(tuple(args.segment), tuple(args.region), tuple(args.collector))
+
+
+def cmd_kpis(args, url) -> int:
+    engine = _engine(url)
+    view = _view(args, engine)
+    if view is None:
+        return 1
+    result = metrics.kpis(engine, *view)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(format_kpis(result))
+    return 0
+
+
+def format_kpis(result: dict) -> str:
+    cur = result["currency"]
+    lines = [f"KPIs from {result['from']} to {result['to']} ({cur})"]
+    for name, m in metrics.METRICS.items():
+        v = result.get(name)
+        unit = {"EUR": f" {cur}", "%": " %", "days": " days", "score": ""}[m.unit]
+        shown = "n/a" if v is None else f"{v:,.2f}{unit}"
+        lines.append(f"  {m.label:<32} {shown}")
+    lines.append("  Aging: " + ", ".join(f"{k} {v:,.2f}" for k, v in result["aging"].items()))
+    for o in result["owners"]:
+        lines.append(f"  Owner {o['owner']:<24} {o['invoices']} invoices, {o['amount']:,.2f}")
+    return "\n".join(lines)
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """From standard input when it is not a terminal (scripts), else prompted twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise accounts.AuthError("the two passwords differ")
+    return first
+
+
+def cmd_users(args, url) -> int:
+    engine = _engine(url)
+    try:
+        if args.action == "list":
+            users = accounts.list_users(engine)
+            if args.json:
+                print(json.dumps(users, indent=2))
+            elif not users:
+                print("No users: the dashboard is open to anyone who reaches it.")
+            else:
+                for u in users:
+                    print(
+                        f"{u['name']:<30} {u['role']:<9} added {u['created_at'][:10]} "
+                        f"by {u['created_by']}"
+                    )
+        elif args.action == "add":
+            accounts.add_user(engine, args.name, read_password(), args.role, _login())
+            print(f"User {args.name} added ({args.role}).")
+        elif args.action == "remove":
+            accounts.remove_user(engine, args.name, _login())
+            print(f"User {args.name} removed.")
+        elif args.action == "passwd":
+            accounts.set_password(engine, args.name, read_password("New password: "), _login())
+            print(f"Password of {args.name} changed.")
+        elif args.action == "role":
+            accounts.set_role(engine, args.name, args.role, _login())
+            print(f"User {args.name} is now {args.role}.")
+    except accounts.AuthError as exc:
+        print(f"encaisse users: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit(args, url) -> int:
+    events = store.audit_log(_engine(url), args.limit)
+    if args.json:
+        print(json.dumps(events, indent=2, ensure_ascii=False))
+        return 0
+    for e in events:
+        print(f"{e['at'][:19]}  {e['actor']:<20} {e['action']:<13} {e['detail']}")
+    return 0
+
+
+def cmd_report(args, url) -> int:
+    from dashboard.presentation.kpi_pack import write_report
+
+    engine = _engine(url)
+    view = _view(args, engine)
+    if view is None:
+        return 1
+    out = Path(args.output)
+    if out.suffix.lower() != ".xlsx":
+        print("the KPI pack is an Excel workbook: name it FILE.xlsx", file=sys.stderr)
+        return 1
+    out.write_bytes(write_report(engine, *view, lang=args.lang))
+    print(f"KPI pack written to {out} ({view[0].start} to {view[0].end}).")
+    return 0
+
+
+def cmd_serve(args, url) -> int:
+    env = dict(os.environ)
+    if url:
+        env["ENCAISSE_DB_URL"] = url
+    # The shipped production settings as options, so that they hold wherever Encaisse is
+    # installed and whatever folder it is started from.
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(resources.app_entry()),
+        *resources.streamlit_flags(),
+        f"--server.port={args.port}",
+    ]
+    if args.address:
+        cmd.append(f"--server.address={args.address}")
+    # Become the Streamlit server (no child process): stopping `encaisse serve` stops it.
+    os.execve(sys.executable, cmd, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The synthetic demo dataset: a realistic story a new user can look at."""

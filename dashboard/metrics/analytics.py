@@ -1,0 +1,821 @@
+"""Breakdowns for the dashboard: trends, per-segment tables, channels, reasons, customers.
+
+This is the metric layer's second half. Wherever a KPI appears it is computed by the KPI's own
+function in ``dashboard.metrics`` (per month, per segment, per touchpoint), never restated; the
+few measures that exist only here (channel recovery, satisfaction against payment behaviour)
+carry their formula in their docstring. Everything is aggregated before it leaves this module
+(by the metric layer's engines, or in the database) and returns small DataFrames, ready to
+chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from sqlalchemy import Engine, and_, case, func, literal, literal_column, select
+
+from dashboard.core.filters import Filters
+from dashboard.core.money import money
+from dashboard.core.periods import Period, month_start, months_back
+from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics.engine import metric_engine
+from dashboard.metrics.measures import SurveyCounts
+from dashboard.metrics.registry import METRICS
+from dashboard.metrics.sql import (
+    ACT,
+    CODES,
+    COST,
+    CUS,
+    INV,
+    PAY,
+    REA,
+    SUR,
+    d,
+    days_between,
+    live,
+    open_items_query,
+    selected_customers,
+    survey_counts,
+    year_month,
+)
+
+CHANNEL_WINDOW_DAYS = 14
+BEHAVIOUR_MONTHS = 12
+
+
+def frame(engine: Engine, query, columns: list[str]) -> pd.DataFrame:
+    """Run a query; its rows as a DataFrame with these columns (also when there is no row)."""
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)
+
+
+def monthly(
+    engine: Engine, end: dt.date, months: int, filters: Filters, names: tuple[str, ...]
+) -> pd.DataFrame:
+    """The KPIs ``names`` for each calendar month (as of its last day); the name ``aging`` adds
+    the aging buckets at each month's end."""
+    rows = []
+    with metric_engine(engine) as eng:
+        for p in months_back(end, months):
+            s = eng.measures(p, filters)
+            row = {"month": p.start, "as_of": p.end}
+            row.update({n: METRICS[n].compute(s) for n in names if n != "aging"})
+            if "aging" in names:
+                row.update({b: money(v) for b, v in s.ledger.aging_cents().items()})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def kpis_by(
+    engine: Engine, period: Period, filters: Filters, dimension: str, names: tuple[str, ...]
+) -> pd.DataFrame:
+    """KPIs per segment, region or collector (within the current filter)."""
+    values = dimension_values(engine, dimension, filters)
+    rows = []
+    with metric_engine(engine) as eng:
+        for v in values:
+            s = eng.measures(period, replace(filters, **{dimension + "s": (v,)}))
+            rows.append({dimension: v, **{n: METRICS[n].compute(s) for n in names}})
+    return pd.DataFrame(rows, columns=[dimension, *names])
+
+
+def dimension_values(engine: Engine, dimension: str, filters: Filters | None = None) -> list[str]:
+    """Segments, regions or collectors present among the customers the filter selects."""
+    col = CUS.c[dimension]
+    q = select(col).where(live(CUS), col.is_not(None)).distinct().order_by(col)
+    selected = selected_customers(filters) if filters else None
+    if selected is not None:
+        q = q.where(CUS.c.customer_id.in_(selected))
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(q)]
+
+
+def filter_options(engine: Engine) -> dict[str, list[str]]:
+    return {k: dimension_values(engine, k) for k in ("segment", "region", "collector")}
+
+
+# --- collections ---------------------------------------------------------------------------
+
+
+def sales_and_collections(
+    engine: Engine, end: dt.date, months: int, filters: Filters
+) -> pd.DataFrame:
+    """Credit sales and collected cash per month (the KPIs of the same names)."""
+    return monthly(engine, end, months, filters, ("credit_sales", "collected"))
+
+
+def channel_performance(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Per reminder channel, actions dated in P: their count and cost, and the cash they brought.
+
+    cash_eur = completed payments dated in P that follow an action of the channel on the same
+    invoice within 14 days, each payment credited to the last action before it (last touch);
+    paid_within_14d_pct = 100 × actions followed by such a payment / actions with an invoice;
+    cash_per_cost = cash_eur / cost_eur.
+    """
+    f, t = period.start, period.end
+    selected = selected_customers(filters)
+    acts = select(ACT).where(live(ACT), ACT.c.action_date.between(d(f), d(t)))
+    if selected is not None:
+        acts = acts.where(ACT.c.customer_id.in_(selected))
+    a = acts.subquery("a")
+    later = ACT.alias("later")
+    gap = days_between(PAY.c.payment_date, a.c.action_date)
+    newer_touch = (
+        select(later.c.id)
+        .where(
+            live(later),
+            later.c.invoice_id == a.c.invoice_id,
+            later.c.action_date <= PAY.c.payment_date,
+            (later.c.action_date > a.c.action_date)
+            | ((later.c.action_date == a.c.action_date) & (later.c.id > a.c.id)),
+        )
+        .exists()
+    )
+    credited = (
+        select(a.c.id.label("action"), PAY.c.amount_cents)
+        .select_from(
+            a.join(
+                PAY,
+                and_(PAY.c.invoice_id == a.c.invoice_id, live(PAY), PAY.c.status == "completed"),
+            )
+        )
+        .where(
+            PAY.c.payment_date.between(d(f), d(t)),
+            gap >= 0,
+            gap <= CHANNEL_WINDOW_DAYS,
+            ~newer_touch,
+        )
+        .subquery()
+    )
+    per_action = (
+        select(credited.c.action, func.sum(credited.c.amount_cents).label("cash"))
+        .group_by(credited.c.action)
+        .subquery()
+    )
+    q = (
+        select(
+            a.c.channel,
+            func.count().label("actions"),
+            func.sum(a.c.cost_cents).label("cost"),
+            func.sum(case((a.c.invoice_id.is_not(None), 1), else_=0)).label("with_invoice"),
+            func.sum(case((per_action.c.cash > 0, 1), else_=0)).label("followed"),
+            func.sum(func.coalesce(per_action.c.cash, 0)).label("cash"),
+        )
+        .select_from(a.outerjoin(per_action, per_action.c.action == a.c.id))
+        .group_by(a.c.channel)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    out = pd.DataFrame(
+        [
+            {
+                "channel": r["channel"],
+                "actions": int(r["actions"]),
+                "cost_eur": money(r["cost"]),
+                "cash_eur": money(r["cash"]),
+                "paid_within_14d_pct": (
+                    100 * int(r["followed"]) / int(r["with_invoice"]) if r["with_invoice"] else None
+                ),
+                "cash_per_cost": (int(r["cash"]) / int(r["cost"]) if r["cost"] else None),
+            }
+            for r in rows
+        ],
+        columns=[
+            "channel",
+            "actions",
+            "cost_eur",
+            "cash_eur",
+            "paid_within_14d_pct",
+            "cash_per_cost",
+        ],
+    )
+    return out.sort_values("cash_eur", ascending=False, ignore_index=True)
+
+
+def cost_by_month(engine: Engine, end: dt.date, months: int, filters: Filters) -> pd.DataFrame:
+    """Collection cost per month and source: action costs by channel, cost lines by category
+    (whole months; the KPI prorates partial months)."""
+    first = month_start(end, -(months - 1))
+    selected = selected_customers(filters)
+    ym = year_month(ACT.c.action_date)
+    q = (
+        select(
+            ym.label("month"),
+            ACT.c.channel.label("source"),
+            func.sum(ACT.c.cost_cents).label("cost"),
+        )
+        .where(live(ACT), ACT.c.action_date.between(d(first), d(end)))
+        .group_by(ym, ACT.c.channel)
+    )
+    if selected is not None:
+        q = q.where(ACT.c.customer_id.in_(selected))
+    c = COST
+    lines = (
+        select(
+            c.c.month,
+            (literal("overhead: ") + c.c.category).label("source"),
+            func.sum(c.c.amount_cents).label("cost"),
+        )
+        .where(live(c), c.c.month.between(f"{first:%Y-%m}", f"{end:%Y-%m}"))
+        .group_by(c.c.month, c.c.category)
+    )
+    if filters.segments:
+        lines = lines.where(c.c.segment.in_(filters.segments))
+    with engine.connect() as conn:
+        rows = [*conn.execute(q).mappings(), *conn.execute(lines).mappings()]
+    return pd.DataFrame(
+        [{"month": r["month"], "source": r["source"], "cost_eur": money(r["cost"])} for r in rows],
+        columns=["month", "source", "cost_eur"],
+    )
+
+
+def payment_failures(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Payment records dated in P per method and status; failure_rate_pct as the KPI defines it."""
+    selected = selected_customers(filters)
+    st = PAY.c.status
+
+    def count(value):
+        return func.sum(case((st == value, 1), else_=0))
+
+    # the same SQL text in SELECT and GROUP BY: two bound "unknown"s differ for PostgreSQL
+    method = func.coalesce(PAY.c.method, literal_column("'unknown'"))
+    q = (
+        select(
+            method.label("method"),
+            func.count().label("records"),
+            count("completed").label("completed"),
+            count("failed").label("failed"),
+            count("incomplete").label("incomplete"),
+            count("input_error").label("input_error"),
+        )
+        .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
+        .where(live(PAY), PAY.c.payment_date.between(d(period.start), d(period.end)))
+        .group_by(method)
+    )
+    if selected is not None:
+        q = q.where(INV.c.customer_id.in_(selected))
+    df = frame(engine, q, ["method", "records", "completed", "failed", "incomplete", "input_error"])
+    for col in df.columns[1:]:
+        df[col] = df[col].astype(int)
+    df["failure_rate_pct"] = 100 * (df["records"] - df["completed"]) / df["records"]
+    return df.sort_values("failure_rate_pct", ascending=False, ignore_index=True)
+
+
+# --- satisfaction --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SurveysOnly:
+    surveys: SurveyCounts
+
+
+def satisfaction_by(
+    engine: Engine, period: Period, filters: Filters, dimension: str
+) -> pd.DataFrame:
+    """CSAT, NPS and CES (their KPI functions) per segment or per touchpoint."""
+    by = CUS.c.segment if dimension == "segment" else SUR.c.touchpoint
+    q = survey_counts(period, selected_customers(filters), by=func.coalesce(by, "—"))
+    if dimension == "segment":
+        q = q.join_from(SUR, CUS, and_(CUS.c.customer_id == SUR.c.customer_id, live(CUS)))
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    out = []
+    for r in rows:
+        # the survey KPIs read nothing but the counts
+        counts = _SurveysOnly(SurveyCounts.from_row(r))
+        out.append(
+            {
+                dimension: r["group"],
+                "responses": counts.surveys.responses,
+                **{n: METRICS[n].compute(counts) for n in ("csat", "nps", "ces")},
+            }
+        )
+    out.sort(key=lambda r: str(r[dimension]))  # GROUP BY alone promises no order
+    return pd.DataFrame(out, columns=[dimension, "responses", "csat", "nps", "ces"])
+
+
+def verbatims(
+    engine: Engine, period: Period, filters: Filters, search: str = "", limit: int = 500
+) -> pd.DataFrame:
+    """Survey comments dated in P, newest first; ``search`` matches text, case-insensitively."""
+    q = (
+        select(
+            SUR.c.response_date,
+            SUR.c.customer_id,
+            CUS.c.name,
+            CUS.c.segment,
+            SUR.c.survey_type,
+            SUR.c.score,
+            SUR.c.touchpoint,
+            SUR.c.comment,
+        )
+        .join_from(SUR, CUS, and_(CUS.c.customer_id == SUR.c.customer_id, live(CUS)), isouter=True)
+        .where(
+            live(SUR),
+            SUR.c.comment.is_not(None),
+            SUR.c.response_date.between(d(period.start), d(period.end)),
+        )
+        .order_by(SUR.c.response_date.desc(), SUR.c.id.desc())
+        .limit(limit)
+    )
+    if search.strip():
+        q = q.where(SUR.c.comment.icontains(search.strip(), autoescape=True))
+    selected = selected_customers(filters)
+    if selected is not None:
+        q = q.where(SUR.c.customer_id.in_(selected))
+    return frame(
+        engine,
+        q,
+        [
+            "response_date",
+            "customer_id",
+            "name",
+            "segment",
+            "survey_type",
+            "score",
+            "touchpoint",
+            "comment",
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """How satisfaction moves with one payment behaviour, across customers."""
+
+    behaviour: str
+    r: float | None
+    customers: int
+
+    @property
+    def strength(self) -> str:
+        if self.r is None:
+            return "none"
+        a = abs(self.r)
+        return "none" if a < 0.1 else "weak" if a < 0.3 else "moderate" if a < 0.5 else "strong"
+
+    @property
+    def direction(self) -> str:
+        return "negative" if (self.r or 0) < 0 else "positive"
+
+
+def customer_behaviour(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    """Per customer, over the 12 months to T: satisfaction against payment behaviour.
+
+    csat_score = mean CSAT score (1–5) of its answers; avg_days_late = Σ amount × (settlement
+    − due) / Σ amount over its invoices settled in the window; disputes = its disputed
+    invoices issued in the window; reminders = its collection actions in the window.
+    """
+    start = month_start(end, -(BEHAVIOUR_MONTHS - 1))
+    selected = selected_customers(filters)
+    sat = (
+        select(SUR.c.customer_id, func.avg(SUR.c.score).label("csat_score"))
+        .where(
+            live(SUR), SUR.c.survey_type == "csat", SUR.c.response_date.between(d(start), d(end))
+        )
+        .group_by(SUR.c.customer_id)
+        .subquery()
+    )
+    disputes = (
+        select(
+            INV.c.customer_id,
+            func.sum(case((INV.c.disputed.is_(True), 1), else_=0)).label("disputes"),
+        )
+        .where(live(INV), INV.c.issue_date.between(d(start), d(end)))
+        .group_by(INV.c.customer_id)
+        .subquery()
+    )
+    reminders = (
+        select(ACT.c.customer_id, func.count().label("reminders"))
+        .where(live(ACT), ACT.c.action_date.between(d(start), d(end)))
+        .group_by(ACT.c.customer_id)
+        .subquery()
+    )
+    q = (
+        select(
+            CUS.c.customer_id,
+            CUS.c.name,
+            CUS.c.segment,
+            sat.c.csat_score,
+            func.coalesce(disputes.c.disputes, 0).label("disputes"),
+            func.coalesce(reminders.c.reminders, 0).label("reminders"),
+        )
+        .select_from(
+            CUS.join(sat, sat.c.customer_id == CUS.c.customer_id)
+            .outerjoin(disputes, disputes.c.customer_id == CUS.c.customer_id)
+            .outerjoin(reminders, reminders.c.customer_id == CUS.c.customer_id)
+        )
+        .where(live(CUS))
+    )
+    if selected is not None:
+        q = q.where(CUS.c.customer_id.in_(selected))
+    df = frame(engine, q, ["customer_id", "name", "segment", "csat_score", "disputes", "reminders"])
+    df["csat_score"] = pd.to_numeric(df["csat_score"], errors="coerce").astype(float)
+    for col in ("disputes", "reminders"):
+        df[col] = df[col].astype(int)
+    df = df.merge(_avg_days_late_by_customer(engine, end, filters), on="customer_id", how="left")
+    return df[
+        ["customer_id", "name", "segment", "csat_score", "avg_days_late", "disputes", "reminders"]
+    ]
+
+
+def behaviour_points(behaviour: pd.DataFrame, limit: int = 5000) -> pd.DataFrame:
+    """Points for the satisfaction scatter: one per customer up to ``limit``; beyond, the mean
+    CSAT score per whole day late (with the number of customers), so a chart stays small."""
+    points = behaviour.dropna(subset=["avg_days_late", "csat_score"])
+    if len(points) <= limit:
+        return points.assign(customers=1)
+    binned = (
+        points.assign(avg_days_late=points["avg_days_late"].round())
+        .groupby("avg_days_late", as_index=False)
+        .agg(csat_score=("csat_score", "mean"), customers=("customer_id", "size"))
+    )
+    binned["name"] = binned["customers"].astype(str) + " customers"
+    return binned
+
+
+def correlations(behaviour: pd.DataFrame) -> list[Correlation]:
+    """Pearson r between csat_score and each behaviour, over customers that have both."""
+    out = []
+    for col in ("avg_days_late", "disputes", "reminders"):
+        pair = behaviour[["csat_score", col]].dropna()
+        r = None
+        if len(pair) >= 3 and pair[col].std() > 0 and pair["csat_score"].std() > 0:
+            r = float(pair["csat_score"].corr(pair[col]))
+        out.append(Correlation(col, r, len(pair)))
+    return out
+
+
+# --- late-payment reasons ------------------------------------------------------------------
+
+
+def _reason_rows(period: Period, filters: Filters):
+    owner = func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER)
+    q = (
+        select(
+            REA.c.reason,
+            owner.label("owner"),
+            INV.c.invoice_id,
+            INV.c.customer_id,
+            INV.c.amount_cents,
+            INV.c.due_date,
+        )
+        .select_from(
+            REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))).outerjoin(
+                CODES, CODES.c.code == REA.c.reason
+            )
+        )
+        .where(live(REA), INV.c.due_date.between(d(period.start), d(period.end)))
+        .distinct()
+    )
+    selected = selected_customers(filters)
+    if selected is not None:
+        q = q.where(INV.c.customer_id.in_(selected))
+    return q
+
+
+def reason_pareto(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Late reasons by code (all owners together): distinct invoices, € at stake, cumulative %."""
+    r = _reason_rows(period, filters).subquery()
+    per = select(r.c.reason, r.c.invoice_id, r.c.amount_cents).distinct().subquery()
+    q = select(
+        per.c.reason, func.count().label("invoices"), func.sum(per.c.amount_cents).label("amount")
+    ).group_by(per.c.reason)
+    with engine.connect() as conn:
+        df = pd.DataFrame(
+            [
+                {"reason": a, "invoices": int(n), "amount_eur": money(s)}
+                for a, n, s in conn.execute(q)
+            ],
+            columns=["reason", "invoices", "amount_eur"],
+        )
+    df = df.sort_values(["amount_eur", "invoices"], ascending=False, ignore_index=True)
+    total = df["amount_eur"].sum()
+    df["cumulative_pct"] = 100 * df["amount_eur"].cumsum() / total if total else 0.0
+    return df
+
+
+def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> pd.DataFrame:
+    """Per month of due date and owner: € at stake and the owner's share of that month."""
+    first = month_start(end, -(months - 1))
+    r = _reason_rows(Period(first, end), filters).subquery()
+    per = select(r.c.owner, r.c.invoice_id, r.c.amount_cents, r.c.due_date).distinct().subquery()
+    ym = year_month(per.c.due_date)
+    q = select(
+        ym.label("month"),
+        per.c.owner,
+        func.count().label("invoices"),
+        func.sum(per.c.amount_cents).label("amount"),
+    ).group_by(ym, per.c.owner)
+    with engine.connect() as conn:
+        df = pd.DataFrame(
+            [
+                {"month": m, "owner": o, "invoices": int(n), "amount_eur": money(s)}
+                for m, o, n, s in conn.execute(q)
+            ],
+            columns=["month", "owner", "invoices", "amount_eur"],
+        )
+    totals = df.groupby("month")["amount_eur"].transform("sum")
+    df["share_pct"] = 100 * df["amount_eur"] / totals.where(totals > 0)
+    return df.sort_values(["month", "owner"], ignore_index=True)
+
+
+def reason_invoices(
+    engine: Engine,
+    period: Period,
+    filters: Filters,
+    owner: str | None = None,
+    reason: str | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
+    """The invoices behind an owner (and a reason), with their customer and amount."""
+    r = _reason_rows(period, filters).subquery()
+    q = (
+        select(
+            r.c.invoice_id,
+            r.c.reason,
+            r.c.owner,
+            r.c.customer_id,
+            CUS.c.name,
+            r.c.due_date,
+            r.c.amount_cents,
+        )
+        .select_from(r.outerjoin(CUS, and_(CUS.c.customer_id == r.c.customer_id, live(CUS))))
+        .order_by(r.c.amount_cents.desc(), r.c.invoice_id)
+        .limit(limit)
+    )
+    if owner:
+        q = q.where(r.c.owner == owner)
+    if reason:
+        q = q.where(r.c.reason == reason)
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame(
+        [
+            {
+                **{k: v for k, v in x.items() if k != "amount_cents"},
+                "amount_eur": money(x["amount_cents"]),
+            }
+            for x in rows
+        ],
+        columns=["invoice_id", "reason", "owner", "customer_id", "name", "due_date", "amount_eur"],
+    )
+
+
+# --- customers -----------------------------------------------------------------------------
+
+
+def customer_list(
+    engine: Engine, end: dt.date, filters: Filters, search: str = "", limit: int = 2000
+) -> pd.DataFrame:
+    """Customers with open balance and overdue at T, average days late over 12 months, their
+    latest survey score and their top late-payment reason (by € at stake); the most overdue
+    first, ``limit`` at most."""
+    # Balances from the metric engine; names and attributes (small) from the database.
+    q = select(CUS.c.customer_id, CUS.c.name, CUS.c.segment, CUS.c.region, CUS.c.collector)
+    people = frame(
+        engine,
+        _customer_scope(q, filters, search),
+        ["customer_id", "name", "segment", "region", "collector"],
+    )
+    with metric_engine(engine) as eng:
+        balances = eng.customer_balances(end)
+    df = people.merge(balances, on="customer_id", how="left")
+    df[["open", "overdue"]] = df[["open", "overdue"]].fillna(0).astype("int64")
+    df = df.sort_values(
+        ["overdue", "open", "customer_id"], ascending=[False, False, True], kind="stable"
+    ).head(limit)
+    df = df.merge(
+        _last_survey_and_top_reason(engine, end, df["customer_id"].tolist()),
+        on="customer_id",
+        how="left",
+    )
+    df["open"], df["overdue"] = df["open"].map(money), df["overdue"].map(money)
+    df = df.rename(columns={"open": "open_eur", "overdue": "overdue_eur"})
+    df["last_score"] = pd.to_numeric(df["last_score"]).astype("Int64")
+    return df.merge(
+        _avg_days_late_by_customer(engine, end, filters), on="customer_id", how="left"
+    ).reset_index(drop=True)
+
+
+def _customer_scope(q, filters: Filters, search: str):
+    q = q.where(live(CUS))
+    if search.strip():
+        term = search.strip()
+        q = q.where(
+            CUS.c.customer_id.icontains(term, autoescape=True)
+            | CUS.c.name.icontains(term, autoescape=True)
+        )
+    selected = selected_customers(filters)
+    return q if selected is None else q.where(CUS.c.customer_id.in_(selected))
+
+
+def _last_survey_and_top_reason(engine: Engine, end: dt.date, ids: list[str]) -> pd.DataFrame:
+    """For these customers: the type and score of their latest answer by T, and their late
+    reason with the most € at stake."""
+    columns = ["customer_id", "last_survey", "last_score", "top_reason"]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    latest = (
+        select(
+            SUR.c.customer_id,
+            SUR.c.survey_type,
+            SUR.c.score,
+            func.row_number()
+            .over(
+                partition_by=SUR.c.customer_id,
+                order_by=(SUR.c.response_date.desc(), SUR.c.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(live(SUR), SUR.c.response_date <= d(end), SUR.c.customer_id.in_(ids))
+        .subquery()
+    )
+    reasons = (
+        select(INV.c.customer_id, REA.c.reason, func.sum(INV.c.amount_cents).label("amount"))
+        .select_from(REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))))
+        .where(live(REA), INV.c.customer_id.in_(ids))
+        .group_by(INV.c.customer_id, REA.c.reason)
+        .subquery()
+    )
+    ranked = select(
+        reasons.c.customer_id,
+        reasons.c.reason,
+        func.row_number()
+        .over(
+            partition_by=reasons.c.customer_id, order_by=(reasons.c.amount.desc(), reasons.c.reason)
+        )
+        .label("rn"),
+    ).subquery()
+    last = frame(
+        engine,
+        select(
+            latest.c.customer_id,
+            latest.c.survey_type.label("last_survey"),
+            latest.c.score.label("last_score"),
+        ).where(latest.c.rn == 1),
+        ["customer_id", "last_survey", "last_score"],
+    )
+    top = frame(
+        engine,
+        select(ranked.c.customer_id, ranked.c.reason.label("top_reason")).where(ranked.c.rn == 1),
+        ["customer_id", "top_reason"],
+    )
+    return last.merge(top, on="customer_id", how="outer")[columns]
+
+
+def _avg_days_late_by_customer(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    start = month_start(end, -(BEHAVIOUR_MONTHS - 1))
+    with metric_engine(engine) as eng:
+        return eng.avg_days_late_by_customer(start, end, filters)
+
+
+def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str, pd.DataFrame]:
+    """One customer at T: profile, open items, payments, reminders, reasons, survey answers."""
+    items = open_items_query(end).where(INV.c.customer_id == customer_id).subquery()
+    with engine.connect() as conn:
+        profile = pd.DataFrame(
+            conn.execute(
+                select(
+                    CUS.c.customer_id,
+                    CUS.c.name,
+                    CUS.c.segment,
+                    CUS.c.region,
+                    CUS.c.country,
+                    CUS.c.industry,
+                    CUS.c.risk_class,
+                    CUS.c.payment_terms_days,
+                    CUS.c.collector,
+                    CUS.c.preferred_channel,
+                ).where(live(CUS), CUS.c.customer_id == customer_id)
+            )
+            .mappings()
+            .all()
+        )
+        open_items = pd.DataFrame(
+            conn.execute(
+                select(
+                    items.c.invoice_id,
+                    items.c.issue_date,
+                    items.c.due_date,
+                    items.c.amount_cents,
+                    items.c.open_cents,
+                    items.c.disputed,
+                )
+                .where(items.c.open_cents > 0)
+                .order_by(items.c.due_date)
+            )
+            .mappings()
+            .all(),
+            columns=[
+                "invoice_id",
+                "issue_date",
+                "due_date",
+                "amount_cents",
+                "open_cents",
+                "disputed",
+            ],
+        )
+        payments = pd.DataFrame(
+            conn.execute(
+                select(
+                    PAY.c.payment_date,
+                    PAY.c.invoice_id,
+                    PAY.c.amount_cents,
+                    PAY.c.method,
+                    PAY.c.status,
+                )
+                .join_from(PAY, INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV)))
+                .where(live(PAY), INV.c.customer_id == customer_id, PAY.c.payment_date <= d(end))
+                .order_by(PAY.c.payment_date.desc())
+                .limit(500)
+            )
+            .mappings()
+            .all(),
+            columns=["payment_date", "invoice_id", "amount_cents", "method", "status"],
+        )
+        actions = pd.DataFrame(
+            conn.execute(
+                select(
+                    ACT.c.action_date,
+                    ACT.c.channel,
+                    ACT.c.outcome,
+                    ACT.c.invoice_id,
+                    ACT.c.cost_cents,
+                    ACT.c.collector,
+                )
+                .where(live(ACT), ACT.c.customer_id == customer_id, ACT.c.action_date <= d(end))
+                .order_by(ACT.c.action_date.desc())
+                .limit(500)
+            )
+            .mappings()
+            .all(),
+            columns=["action_date", "channel", "outcome", "invoice_id", "cost_cents", "collector"],
+        )
+        reasons = pd.DataFrame(
+            conn.execute(
+                select(
+                    REA.c.invoice_id,
+                    REA.c.reason,
+                    func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER).label("owner"),
+                    REA.c.recorded_date,
+                    REA.c.resolved_date,
+                    REA.c.comment,
+                )
+                .select_from(
+                    REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))).outerjoin(
+                        CODES, CODES.c.code == REA.c.reason
+                    )
+                )
+                .where(live(REA), INV.c.customer_id == customer_id)
+                .order_by(REA.c.recorded_date.desc())
+            )
+            .mappings()
+            .all(),
+            columns=["invoice_id", "reason", "owner", "recorded_date", "resolved_date", "comment"],
+        )
+        surveys = pd.DataFrame(
+            conn.execute(
+                select(
+                    SUR.c.response_date,
+                    SUR.c.survey_type,
+                    SUR.c.score,
+                    SUR.c.touchpoint,
+                    SUR.c.comment,
+                )
+                .where(live(SUR), SUR.c.customer_id == customer_id, SUR.c.response_date <= d(end))
+                .order_by(SUR.c.response_date.desc())
+            )
+            .mappings()
+            .all(),
+            columns=["response_date", "survey_type", "score", "touchpoint", "comment"],
+        )
+    for frame, cols in (
+        (open_items, ("amount_cents", "open_cents")),
+        (payments, ("amount_cents",)),
+        (actions, ("cost_cents",)),
+    ):
+        for col in cols:
+            frame[col.replace("_cents", "_eur")] = frame.pop(col).map(money)
+    if not open_items.empty:
+        open_items["days_past_due"] = [
+            (end - pd.Timestamp(x).date()).days for x in open_items["due_date"]
+        ]
+    else:
+        open_items["days_past_due"] = pd.Series(dtype=int)
+    channels = (
+        actions.groupby("channel").size().rename("actions").reset_index()
+        if not actions.empty
+        else pd.DataFrame(columns=["channel", "actions"])
+    )
+    return {
+        "profile": profile,
+        "open_items": open_items,
+        "payments": payments,
+        "actions": actions,
+        "channels": channels,
+        "reasons": reasons,
+        "surveys": surveys,
+    }

@@ -1,0 +1,762 @@
+"""The metric layer's columnar engine: the live rows the KPIs read, as numpy arrays.
+
+SQLite reads rows one at a time, so an as-of aggregation (every invoice against its payments up
+to a date) over a million invoices took seconds, and the Overview runs fourteen of them. Here the
+live rows are loaded once per data version into arrays (dates as day numbers, money in integer
+cents, customers and invoices as positions, invoices in issue order, payments in date order),
+so that one snapshot is a few slices and ``bincount`` calls: milliseconds.
+
+A long-running process (the app) keeps the arrays in memory; beside an SQLite file they are also
+saved as one ``.npz`` file, so that a new process (``encaisse kpis``) maps them instead of
+reading the tables. Both are stamped with the data version that every write moves
+(``store.bump_data_version``): a stale copy is never used. ``ColumnarMeasures`` follows the
+``measures.Measures`` protocol like the SQL engine's ``SqlMeasures`` and returns the same
+integers; the KPIs of ``registry``, and so their formulas, are shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from platformdirs import user_cache_dir
+from sqlalchemy import Connection, Engine
+
+from dashboard.core.filters import Filters
+from dashboard.core.money import money
+from dashboard.core.periods import Period, month_start
+from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics.measures import (
+    LedgerTotals,
+    PaymentTotals,
+    Settlements,
+    SurveyCounts,
+    prorated_cost,
+)
+from dashboard.storage import store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EPOCH = dt.date(1970, 1, 1)
+FORMAT = 3  # bump when the arrays change shape or meaning
+NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
+SURVEY_TYPES = ("csat", "nps", "ces")
+# PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
+# cost more to load than the queries, and memory would grow with the data.
+PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 3_000_000))
+
+
+def day(value: dt.date) -> int:
+    return (value - EPOCH).days
+
+
+def after(days: np.ndarray, last: int) -> int:
+    """How many of these sorted day numbers are ≤ ``last``."""
+    # typed like the array: a Python int would make numpy cast the whole array first
+    return int(np.searchsorted(days, days.dtype.type(last), side="right"))
+
+
+def before(days: np.ndarray, first: int) -> int:
+    """How many of these sorted day numbers are < ``first``."""
+    return int(np.searchsorted(days, days.dtype.type(first), side="left"))
+
+
+# --- the arrays ----------------------------------------------------------------------------
+
+
+@dataclass
+class Columns:
+    """Live rows as arrays, plus the few labels and small tables the KPIs need."""
+
+    version: str
+    arrays: dict[str, np.ndarray]
+    labels: dict[str, list[str]]  # categories of the coded columns
+    reason_owners: dict[str, str]  # taxonomy: code -> owner
+    costs: list[tuple[str, int, str | None]]  # (month, cents, segment) of live cost lines
+    _selections: dict = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def invoice_count(self) -> int:
+        return len(self.arrays["inv_amount"])
+
+    def paid_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
+        """Completed payments dated ≤ ``last_day``, summed per invoice (cents)."""
+        k = after(self.cp_day, last_day)
+        n = self.invoice_count if invoices is None else invoices
+        inv = self.cp_inv[:k]
+        keep = inv < n
+        if not keep.all():
+            inv = inv[keep]
+            weights = self.cp_amount[:k][keep]
+        else:
+            weights = self.cp_amount[:k]
+        # float64 sums of integer cents are exact below 2**53 (90 000 billion euros)
+        return np.rint(np.bincount(inv, weights=weights, minlength=n)).astype(np.int64)
+
+    def selection(
+        self, segments: tuple[str, ...], regions: tuple[str, ...], collectors: tuple[str, ...]
+    ) -> Selection | None:
+        """Customer and invoice masks of a filter (None when nothing is filtered)."""
+        if not (segments or regions or collectors):
+            return None
+        key = (segments, regions, collectors)
+        if key not in self._selections:
+            if len(self._selections) >= 8:  # each may hold a subset: bound the memory
+                self._selections.clear()
+            mask = np.ones(len(self.arrays["cus_segment"]), dtype=bool)
+            for name, values in (
+                ("segment", segments),
+                ("region", regions),
+                ("collector", collectors),
+            ):
+                if values:
+                    wanted = [i for i, v in enumerate(self.labels[name]) if v in set(values)]
+                    mask &= np.isin(self.arrays[f"cus_{name}"], wanted)
+            # one more entry, False: position -1 (a customer not in the customer table)
+            customers = np.append(mask, False)
+            self._selections[key] = Selection(customers, customers[self.inv_cust])
+        return self._selections[key]
+
+    def subset(self, selection: Selection) -> Columns:
+        """The columns of the selected customers only (cached with the selection), so that
+        every snapshot of a filtered view works on that part alone."""
+        if selection.columns is not None:
+            return selection.columns
+        a, keep = self.arrays, selection.invoices
+        new_position = np.cumsum(keep, dtype=np.int64) - 1  # old invoice -> new position
+        sub: dict[str, np.ndarray] = {k: v for k, v in a.items() if k.startswith("cus_")}
+        for k, v in a.items():
+            if k.startswith("inv_"):
+                sub[k] = v[keep]
+        for prefix, inv_key in (("pay_", "pay_inv"), ("cp_", "cp_inv"), ("rea_", "rea_inv")):
+            rows = keep[a[inv_key]]
+            for k, v in a.items():
+                if k.startswith(prefix):
+                    sub[k] = v[rows]
+            sub[inv_key] = new_position[a[inv_key][rows]].astype(np.int32)
+        for prefix, cust_key in (("act_", "act_cust"), ("sur_", "sur_cust")):
+            rows = selection.customers[a[cust_key]]
+            for k, v in a.items():
+                if k.startswith(prefix):
+                    sub[k] = v[rows]
+        cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
+        selection.columns = cols
+        return cols
+
+
+@dataclass(eq=False)
+class Selection:
+    """The rows one filter keeps."""
+
+    customers: np.ndarray  # bool per customer, then False for "no such customer"
+    invoices: np.ndarray  # bool per invoice
+    columns: Columns | None = None  # the subset, built on first use
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _day_sql(col: str, dialect: str) -> str:
+    if dialect == "sqlite":
+        # julianday of a date is N.5; its integer part minus 2440587 counts days from 1970
+        return f"(CAST(julianday({col}) AS INTEGER) - 2440587)"
+    return f"({col} - DATE '1970-01-01')"
+
+
+def _fetch(conn: Connection, sql: str, chunk: int = 200_000):
+    """The rows of a query as lists of plain tuples, ``chunk`` rows at a time.
+
+    Through the driver's own cursor on the same connection (same transaction), without the
+    per-row objects of SQLAlchemy; in chunks, so that memory holds one chunk of Python tuples
+    at a time, not the table.
+    """
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(chunk):
+            yield rows
+    finally:
+        cur.close()
+
+
+def _all(conn: Connection, sql: str) -> list[tuple]:
+    return [row for rows in _fetch(conn, sql) for row in rows]
+
+
+def _ints(conn: Connection, sql: str, width: int) -> np.ndarray:
+    """An all-integer query as an (n, width) int64 array."""
+    parts = [np.array(rows, dtype=np.int64).reshape(len(rows), width) for rows in _fetch(conn, sql)]
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
+
+
+def _keyed(
+    conn: Connection, sql: str, index: pd.Index, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A query whose first column is a customer id and the rest integers: the positions of the
+    ids in ``index`` (-1 where absent) and the integers as an (n, width - 1) array."""
+    where, nums = [], []
+    for rows in _fetch(conn, sql):
+        where.append(index.get_indexer([r[0] for r in rows]).astype(np.int32))
+        nums.append(np.array([r[1:] for r in rows], dtype=np.int64).reshape(len(rows), width - 1))
+    if not where:
+        return np.empty(0, dtype=np.int32), np.empty((0, width - 1), dtype=np.int64)
+    return np.concatenate(where), np.concatenate(nums)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int32), [str(u) for u in uniques]
+
+
+def load(conn: Connection) -> Columns:
+    """Read the live rows in the caller's (consistent) transaction."""
+    import pandas as pd  # here, not at the top: a command reading the saved copy skips it
+
+    dia = conn.dialect.name
+    version = store.data_version(conn)
+    a: dict[str, np.ndarray] = {}
+    labels: dict[str, list[str]] = {}
+
+    cus = pd.DataFrame(
+        _all(
+            conn,
+            "SELECT customer_id, segment, region, collector "
+            "FROM customers WHERE replaced_by IS NULL",
+        ),
+        columns=["customer_id", "segment", "region", "collector"],
+    )
+    for name in ("segment", "region", "collector"):
+        a[f"cus_{name}"], labels[name] = _codes(cus[name])
+    cus_index = pd.Index(cus["customer_id"])
+    labels["customer_id"] = [str(c) for c in cus["customer_id"]]
+
+    inv_cust, nums = _keyed(
+        conn,
+        f"SELECT customer_id, id, {_day_sql('issue_date', dia)}, "
+        f"{_day_sql('due_date', dia)}, amount_cents, "
+        f"CASE WHEN disputed THEN 1 ELSE 0 END "
+        f"FROM invoices WHERE replaced_by IS NULL",
+        cus_index,
+        6,
+    )
+    order = np.argsort(nums[:, 1], kind="stable")  # issue order: "issued by T" is a prefix
+    nums, inv_cust = nums[order], inv_cust[order]
+    ids = nums[:, 0]
+    a["inv_cust"] = inv_cust
+    a["inv_issue"] = nums[:, 1].astype(np.int32)
+    a["inv_due"] = nums[:, 2].astype(np.int32)
+    a["inv_amount"] = nums[:, 3].copy()
+    a["inv_disputed"] = nums[:, 4].astype(bool)
+    a["inv_month"] = _months(a["inv_issue"])
+    del nums
+    by_id = np.argsort(ids)
+
+    def position(invoice_pk: np.ndarray) -> np.ndarray:
+        return by_id[np.searchsorted(ids, invoice_pk, sorter=by_id)].astype(np.int32)
+
+    # Payments of live invoices only (as the SQL joins), in date order.
+    pay = _ints(
+        conn,
+        f"SELECT i.id, {_day_sql('p.payment_date', dia)}, p.amount_cents, "
+        f"CASE WHEN p.status = 'completed' THEN 1 ELSE 0 END "
+        f"FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id "
+        f"AND i.replaced_by IS NULL WHERE p.replaced_by IS NULL",
+        4,
+    )
+    pay = pay[np.argsort(pay[:, 1], kind="stable")]
+    a["pay_inv"] = position(pay[:, 0])
+    a["pay_day"] = pay[:, 1].astype(np.int32)
+    a["pay_amount"] = pay[:, 2].copy()
+    a["pay_completed"] = pay[:, 3].astype(bool)
+    del pay
+
+    act_cust, act = _keyed(
+        conn,
+        f"SELECT customer_id, {_day_sql('action_date', dia)}, "
+        f"COALESCE(cost_cents, 0) FROM actions "
+        f"WHERE replaced_by IS NULL",
+        cus_index,
+        3,
+    )
+    order = np.argsort(act[:, 0], kind="stable")
+    a["act_cust"], a["act_day"] = act_cust[order], act[order, 0].astype(np.int32)
+    a["act_cost"] = act[order, 1].copy()
+    del act
+
+    types = " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(SURVEY_TYPES))
+    sur_cust, sur = _keyed(
+        conn,
+        f"SELECT customer_id, {_day_sql('response_date', dia)}, "
+        f"CASE survey_type {types} ELSE -1 END, score FROM surveys "
+        f"WHERE replaced_by IS NULL",
+        cus_index,
+        4,
+    )
+    order = np.argsort(sur[:, 0], kind="stable")
+    a["sur_cust"], a["sur_day"] = sur_cust[order], sur[order, 0].astype(np.int32)
+    a["sur_type"], a["sur_score"] = sur[order, 1].astype(np.int8), sur[order, 2].copy()
+    del sur
+
+    rea = pd.DataFrame(
+        _all(
+            conn,
+            "SELECT i.id, r.reason, r.owner FROM reasons r "
+            "JOIN invoices i ON i.invoice_id = r.invoice_id "
+            "AND i.replaced_by IS NULL WHERE r.replaced_by IS NULL",
+        ),
+        columns=["pk", "reason", "owner"],
+    )
+    a["rea_inv"] = position(rea["pk"].to_numpy(np.int64))
+    a["rea_reason"], labels["reason"] = _codes(rea["reason"])
+    a["rea_owner"], labels["owner"] = _codes(rea["owner"])  # -1 where the record has none
+
+    owners = dict(_all(conn, "SELECT code, owner FROM reason_codes"))
+    costs = [
+        (str(m), int(c or 0), s)
+        for m, c, s in _all(
+            conn, "SELECT month, amount_cents, segment FROM costs WHERE replaced_by IS NULL"
+        )
+    ]
+    cols = Columns(version, a, labels, owners, costs)
+    _derive(cols)
+    return cols
+
+
+def _months(days: np.ndarray) -> np.ndarray:
+    """Month number (year × 12 + month − 1) of day numbers."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return (months + 1970 * 12).astype(np.int32)
+
+
+def _derive(cols: Columns) -> None:
+    """Arrays computed from the loaded ones (not saved): completed payments in date order, and
+    the day each invoice's completed payments first reach its amount (within 0.01)."""
+    a = cols.arrays
+    done = a["pay_completed"]
+    a["cp_inv"], a["cp_day"], a["cp_amount"] = (
+        a["pay_inv"][done],
+        a["pay_day"][done],
+        a["pay_amount"][done],
+    )
+    n = len(a["inv_amount"])
+    settled = np.full(n, NEVER, dtype=np.int32)
+    if len(a["cp_inv"]):
+        # per invoice, in date order: the first payment whose running total reaches the amount
+        # is on the settlement day (amounts are positive, so the running total only grows)
+        order = np.lexsort((a["cp_day"], a["cp_inv"]))
+        inv, days, amounts = a["cp_inv"][order], a["cp_day"][order], a["cp_amount"][order]
+        total = np.cumsum(amounts)
+        first = np.r_[True, inv[1:] != inv[:-1]]
+        base = np.maximum.accumulate(np.where(first, total - amounts, 0))
+        running = total - base
+        reached = running >= a["inv_amount"][inv] - 1
+        hit = np.flatnonzero(reached)
+        if len(hit):
+            inv_hit = inv[hit]
+            firsts = np.r_[True, inv_hit[1:] != inv_hit[:-1]]
+            settled[inv_hit[firsts]] = days[hit[firsts]]
+    a["inv_settled"] = settled
+
+
+SAVED = (
+    "cus_segment",
+    "cus_region",
+    "cus_collector",
+    "inv_cust",
+    "inv_issue",
+    "inv_due",
+    "inv_amount",
+    "inv_disputed",
+    "inv_month",
+    "pay_inv",
+    "pay_day",
+    "pay_amount",
+    "pay_completed",
+    "act_cust",
+    "act_day",
+    "act_cost",
+    "sur_cust",
+    "sur_day",
+    "sur_type",
+    "sur_score",
+    "rea_inv",
+    "rea_reason",
+    "rea_owner",
+    # derived, saved too: a new process then maps them instead of sorting payments
+    "cp_inv",
+    "cp_day",
+    "cp_amount",
+    "inv_settled",
+)
+
+
+def save(cols: Columns, path: Path) -> None:
+    """Write the arrays as one file, atomically (a reader sees the old file or the new one)."""
+    meta = {
+        "format": FORMAT,
+        "version": cols.version,
+        "labels": cols.labels,
+        "reason_owners": cols.reason_owners,
+        "costs": cols.costs,
+    }
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    # readable by this user only: it is a copy of the ledger
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        np.savez(
+            f,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            **{k: cols.arrays[k] for k in SAVED},
+        )
+    os.replace(tmp, path)
+
+
+def read_saved(path: Path, version: str) -> Columns | None:
+    """The saved arrays if they are of this data version, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(z["meta"].tobytes())
+            if meta.get("format") != FORMAT or meta.get("version") != version:
+                return None
+            arrays = {k: z[k] for k in SAVED}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # absent, half-written by a killed process, or of an older format
+    return Columns(
+        version, arrays, meta["labels"], meta["reason_owners"], [tuple(c) for c in meta["costs"]]
+    )
+
+
+# --- which engine serves a snapshot ---------------------------------------------------------
+
+_memo: dict[str, Columns] = {}
+_too_big: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def saved_path(engine: Engine) -> Path | None:
+    """Where a store's columns are saved: beside an SQLite file; for a server database, in
+    this user's cache folder under a digest of its address (None for SQLite in memory)."""
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(f"{url.database}.columns.npz")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()
+    folder = Path(
+        os.environ.get("ENCAISSE_CACHE_DIR") or user_cache_dir("encaisse", appauthor=False)
+    )
+    return folder / f"columns-{digest[:20]}.npz"
+
+
+def engine_choice(choice: str | None = None) -> str:
+    """``choice``, else ``ENCAISSE_ENGINE``: "sql", "columnar" (forced even beyond
+    ``PG_MAX_INVOICES``) or "auto" (columnar, except for a large PostgreSQL store)."""
+    return choice or os.environ.get("ENCAISSE_ENGINE", "auto")
+
+
+def warm(engine: Engine) -> None:
+    """Load the columns in a background thread (the app, after it starts and after each
+    write), so that the next page finds them ready or waits for this load, not another."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # a failure surfaces at the next real read
+            columns_for(engine)
+
+    threading.Thread(target=run, name="encaisse-columns", daemon=True).start()
+
+
+def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
+    """The current columns of this store, or None where the SQL engine serves."""
+    choice = engine_choice(choice)
+    if choice == "sql":
+        return None
+    key = engine.url.render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        version = store.data_version(conn)
+    cols = _memo.get(key)
+    if cols is not None and cols.version == version:
+        return cols
+    if _too_big.get(key) == version and choice != "columnar":
+        return None
+    with _lock:
+        cols = _memo.get(key)
+        if cols is not None and cols.version == version:
+            return cols
+        path = saved_path(engine)
+        cols = read_saved(path, version) if path and version else None
+        if cols is None:
+            cols = _load_consistent(engine, choice)
+            if cols is None:
+                _too_big[key] = version
+                return None
+            if path and cols.version:
+                # a read-only folder: the next process reads the tables again
+                with contextlib.suppress(OSError):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    save(cols, path)
+        _memo[key] = cols
+        return cols
+
+
+def _load_consistent(engine: Engine, choice: str | None) -> Columns | None:
+    """Load every table in one snapshot of the database (the version read with them)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if conn.dialect.name == "postgresql" and choice != "columnar":
+                # the planner's row estimate (kept by ANALYZE after each import): instant,
+                # where a count would scan ten million rows for every command
+                rows = conn.exec_driver_sql(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'invoices'::regclass"
+                ).scalar()
+                if (rows or 0) > PG_MAX_INVOICES:
+                    return None
+            return load(conn)
+
+
+def total_where(values: np.ndarray, where: np.ndarray) -> int:
+    return int(values.sum(where=where))
+
+
+# --- the building blocks ---------------------------------------------------------------------
+
+
+class ColumnarMeasures:
+    """The ``Measures`` of one period and filter, computed from ``Columns``."""
+
+    def __init__(self, cols: Columns, period: Period, filters: Filters):
+        self.cols, self.period, self.filters = cols, period, filters
+        self.f, self.t = day(period.start), day(period.end)
+        sel = cols.selection(filters.segments, filters.regions, filters.collectors)
+        if sel is not None:  # every block below then reads the selected customers' rows only
+            self.cols = cols.subset(sel)
+
+    @property
+    def days(self) -> int:
+        return self.period.days
+
+    @cached_property
+    def ledger(self) -> LedgerTotals:
+        c, f, t = self.cols, self.f, self.t
+        n = after(c.inv_issue, t)  # invoices are in issue order: those issued by T
+        paid_t, paid_f = c.paid_by(t, n), c.paid_by(f - 1, n)
+        amount, due, issue = c.inv_amount[:n], c.inv_due[:n], c.inv_issue[:n]
+        open_t = np.maximum(amount - paid_t, 0)
+        open_f = np.maximum(amount - paid_f, 0)
+        got = np.minimum(paid_t - paid_f, open_f)
+        issued = issue >= f
+        due_by_t = due <= t
+
+        def total(values, where=None) -> int:
+            return int(values.sum(where=where) if where is not None else values.sum())
+
+        return LedgerTotals(
+            receivables_cents=total(open_t),
+            current_cents=total(open_t, due >= t),
+            d1_30_cents=total(open_t, (due < t) & (due >= t - 30)),
+            d31_60_cents=total(open_t, (due < t - 30) & (due >= t - 60)),
+            d61_90_cents=total(open_t, (due < t - 60) & (due >= t - 90)),
+            d90_plus_cents=total(open_t, due < t - 90),
+            receivables_before_cents=total(open_f, issue < f),
+            credit_sales_cents=total(amount, issued),
+            owed_cents=total(open_f, due_by_t),
+            got_cents=total(got, due_by_t),
+            issued_count=int(issued.sum()),
+            disputed_count=int((issued & c.inv_disputed[:n]).sum()),
+        )
+
+    def _days(self, days: np.ndarray) -> slice:
+        return slice(before(days, self.f), after(days, self.t))
+
+    @cached_property
+    def payments(self) -> PaymentTotals:
+        c = self.cols
+        s = self._days(c.pay_day)
+        completed, amount = c.pay_completed[s], c.pay_amount[s]
+        return PaymentTotals(
+            collected_cents=total_where(amount, completed),
+            records=len(completed),
+            failed=int((~completed).sum()),
+        )
+
+    @cached_property
+    def settlements(self) -> Settlements:
+        c = self.cols
+        mask = (c.inv_settled >= self.f) & (c.inv_settled <= self.t)
+        amount = c.inv_amount[mask]
+        late = c.inv_settled[mask].astype(np.int64) - c.inv_due[mask]
+        return Settlements(int(amount.sum()), int((amount * late).sum()))
+
+    @cached_property
+    def issued_by_month(self) -> dict[str, int]:
+        c = self.cols
+        lo = before(c.inv_issue, day(month_start(self.period.end, -23)))
+        hi = after(c.inv_issue, self.t)
+        months, amount = c.inv_month[lo:hi], c.inv_amount[lo:hi]
+        if not len(months):
+            return {}
+        base = int(months.min())
+        sums = np.bincount(months - base, weights=amount)
+        counts = np.bincount(months - base)
+        return {
+            f"{(base + i) // 12:04d}-{(base + i) % 12 + 1:02d}": int(round(v))
+            for i, (v, k) in enumerate(zip(sums, counts, strict=True))
+            if k
+        }
+
+    @cached_property
+    def action_cost_cents(self) -> int:
+        return int(self.cols.act_cost[self._days(self.cols.act_day)].sum())
+
+    @cached_property
+    def overhead_cost_cents(self) -> float:
+        segments = set(self.filters.segments)
+        lines = [(m, cents) for m, cents, seg in self.cols.costs if not segments or seg in segments]
+        return prorated_cost(lines, self.period)
+
+    @cached_property
+    def surveys(self) -> SurveyCounts:
+        c = self.cols
+        s = self._days(c.sur_day)
+        typ, score = c.sur_type[s], c.sur_score[s]
+        csat, nps, ces = typ == 0, typ == 1, typ == 2
+        return SurveyCounts(
+            csat_n=int(csat.sum()),
+            csat_ok=int((csat & (score >= 4)).sum()),
+            nps_n=int(nps.sum()),
+            promoters=int((nps & (score >= 9)).sum()),
+            detractors=int((nps & (score <= 6)).sum()),
+            ces_n=int(ces.sum()),
+            ces_sum=int(score[ces].sum()),
+        )
+
+    @cached_property
+    def _reason_records(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (reason, owner, invoice) of invoices due in P: the owner names, and per
+        record its reason code, owner position and invoice."""
+        c = self.cols
+        inv = c.rea_inv
+        mask = (c.inv_due[inv] >= self.f) & (c.inv_due[inv] <= self.t)
+        reason, own, inv = c.rea_reason[mask], c.rea_owner[mask], inv[mask]
+        # one owner list: the records' own owners, then each code's owner in the taxonomy
+        names = list(c.labels["owner"])
+        position = {n: i for i, n in enumerate(names)}
+        of_code = []
+        for code in c.labels["reason"]:
+            name = c.reason_owners.get(code)
+            name = FALLBACK_OWNER if name is None else name
+            of_code.append(position.setdefault(name, len(names)))
+            if len(names) < len(position):
+                names.append(name)
+        owner = np.where(
+            own >= 0, own, np.asarray(of_code, dtype=np.int64)[reason] if len(of_code) else own
+        )
+        n_inv = self.cols.invoice_count + 1
+        key = (reason.astype(np.int64) * (len(names) + 1) + owner) * n_inv + inv
+        key = np.unique(key)
+        inv = key % n_inv
+        pair = key // n_inv
+        return names, pair // (len(names) + 1), pair % (len(names) + 1), inv
+
+    def _grouped(self, groups: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per distinct group value: the value, the number of invoices and Σ their amounts."""
+        values, where = np.unique(groups, return_inverse=True)
+        counts = np.bincount(where, minlength=len(values))
+        sums = np.bincount(where, weights=self.cols.inv_amount[inv], minlength=len(values))
+        return values, counts, np.rint(sums).astype(np.int64)
+
+    @cached_property
+    def late_reasons(self) -> list[dict]:
+        names, reason, owner, inv = self._reason_records
+        width = len(names) + 1
+        pairs, counts, sums = self._grouped(reason * width + owner, inv)
+        codes = self.cols.labels["reason"]
+        rows = [
+            {
+                "reason": codes[p // width],
+                "owner": names[p % width],
+                "invoices": int(n),
+                "amount": money(a),
+            }
+            for p, n, a in zip(pairs, counts, sums, strict=True)
+        ]
+        return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["reason"], x["owner"]))
+
+    @cached_property
+    def owners(self) -> list[dict]:
+        names, _, owner, inv = self._reason_records
+        n_inv = self.cols.invoice_count + 1
+        per_invoice = np.unique(owner * n_inv + inv)  # an invoice counts once per owner
+        owners, counts, sums = self._grouped(per_invoice // n_inv, per_invoice % n_inv)
+        rows = [
+            {"owner": names[o], "invoices": int(n), "amount": money(a)}
+            for o, n, a in zip(owners, counts, sums, strict=True)
+        ]
+        return sorted(rows, key=lambda x: (-x["amount"], -x["invoices"], x["owner"]))
+
+
+# --- per customer ----------------------------------------------------------------------------
+
+
+def balances(cols: Columns, end: dt.date) -> pd.DataFrame:
+    """Per customer: open and overdue cents at T (customers with invoices issued by T)."""
+    import pandas as pd
+
+    t = day(end)
+    n = after(cols.inv_issue, t)
+    open_t = np.maximum(cols.inv_amount[:n] - cols.paid_by(t, n), 0)
+    who = cols.inv_cust[:n]
+    known = who >= 0
+    customers = len(cols.labels["customer_id"])
+    due_passed = cols.inv_due[:n] < t
+    open_c = np.bincount(who[known], weights=open_t[known], minlength=customers)
+    overdue_c = np.bincount(
+        who[known & due_passed], weights=open_t[known & due_passed], minlength=customers
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": cols.labels["customer_id"],
+            "open": np.rint(open_c).astype(np.int64),
+            "overdue": np.rint(overdue_c).astype(np.int64),
+        }
+    )
+
+
+def avg_days_late_by_customer(
+    cols: Columns, start: dt.date, end: dt.date, selection: Selection | None
+) -> pd.DataFrame:
+    """Per customer: Σ amount × (settlement − due) / Σ amount over its invoices fully paid on a
+    day in [start, end] (customers with such invoices only)."""
+    import pandas as pd
+
+    settled = cols.inv_settled
+    mask = (settled >= day(start)) & (settled <= day(end)) & (cols.inv_cust >= 0)
+    if selection is not None:
+        mask &= selection.invoices
+    who, amount = cols.inv_cust[mask], cols.inv_amount[mask]
+    late = settled[mask].astype(np.int64) - cols.inv_due[mask]
+    frame = pd.DataFrame({"who": who, "amount": amount, "weighted": amount * late})
+    sums = frame.groupby("who").sum()
+    ids = np.asarray(cols.labels["customer_id"], dtype=object)[sums.index.to_numpy()]
+    # integer sums divided once, as the SQL engine does
+    ratio = [w / a for w, a in zip(sums["weighted"].tolist(), sums["amount"].tolist(), strict=True)]
+    return pd.DataFrame({"customer_id": ids, "avg_days_late": np.asarray(ratio, dtype=float)})

@@ -1,0 +1,117 @@
+"""One door to the metric layer's two engines, and the KPIs of one period and filter.
+
+``metric_engine()`` yields the columnar engine where it serves (any store but a PostgreSQL one
+beyond its size line) and else the SQL engine; both implement ``MetricEngine`` and return the
+same integers, so nothing above this module knows which one answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Connection, Engine
+
+from dashboard.core.filters import NO_FILTER, Filters
+from dashboard.core.money import money
+from dashboard.core.periods import Period
+from dashboard.metrics import columnar, sql
+from dashboard.metrics.measures import Measures
+from dashboard.metrics.registry import METRICS
+from dashboard.storage.store import reporting_currency
+
+if TYPE_CHECKING:  # pandas loads only where a table is asked for (`kpis` never needs it)
+    import pandas as pd
+
+
+class MetricEngine(Protocol):
+    def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
+        """The building blocks of one period and filter."""
+        ...
+
+    def customer_balances(self, end: dt.date) -> pd.DataFrame:
+        """Per customer with invoices issued by T: ``customer_id``, ``open`` and ``overdue``
+        cents at T."""
+        ...
+
+    def avg_days_late_by_customer(
+        self, start: dt.date, end: dt.date, filters: Filters
+    ) -> pd.DataFrame:
+        """Per customer with invoices settled in [start, end]: ``customer_id`` and
+        ``avg_days_late`` (amount-weighted)."""
+        ...
+
+
+class SqlEngine:
+    """Aggregate queries in the database (only aggregates cross the wire)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
+        return sql.SqlMeasures(self.conn, period, filters)
+
+    def customer_balances(self, end: dt.date) -> pd.DataFrame:
+        return sql.customer_balances(self.conn, end)
+
+    def avg_days_late_by_customer(
+        self, start: dt.date, end: dt.date, filters: Filters
+    ) -> pd.DataFrame:
+        return sql.avg_days_late_by_customer(self.conn, start, end, filters)
+
+
+class ColumnarEngine:
+    """numpy arrays of the live rows, one copy per data version."""
+
+    def __init__(self, cols: columnar.Columns):
+        self.cols = cols
+
+    def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
+        return columnar.ColumnarMeasures(self.cols, period, filters)
+
+    def customer_balances(self, end: dt.date) -> pd.DataFrame:
+        return columnar.balances(self.cols, end)
+
+    def avg_days_late_by_customer(
+        self, start: dt.date, end: dt.date, filters: Filters
+    ) -> pd.DataFrame:
+        selection = self.cols.selection(filters.segments, filters.regions, filters.collectors)
+        return columnar.avg_days_late_by_customer(self.cols, start, end, selection)
+
+
+@contextmanager
+def metric_engine(engine: Engine, choice: str | None = None) -> Iterator[MetricEngine]:
+    """The engine that serves this store; ``choice`` ("sql" or "columnar") forces one, as
+    ``ENCAISSE_ENGINE`` does."""
+    cols = columnar.columns_for(engine, choice)
+    if cols is not None:
+        yield ColumnarEngine(cols)
+        return
+    with engine.connect() as conn:
+        yield SqlEngine(conn)
+
+
+def kpis(
+    engine: Engine, period: Period, filters: Filters = NO_FILTER, choice: str | None = None
+) -> dict:
+    """All KPIs of one period and filter, with exactly the keys of ``encaisse kpis --json``."""
+    currency = reporting_currency(engine)
+    with metric_engine(engine, choice) as eng:
+        s = eng.measures(period, filters)
+        out: dict = {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "currency": currency,
+        }
+        out.update({name: m.compute(s) for name, m in METRICS.items()})
+        out["survey_responses"] = {
+            "csat": s.surveys.csat_n,
+            "nps": s.surveys.nps_n,
+            "ces": s.surveys.ces_n,
+        }
+        out["aging"] = {b: money(v) for b, v in s.ledger.aging_cents().items()}
+        out["late_reasons"] = s.late_reasons
+        out["owners"] = s.owners
+    return out

@@ -1,0 +1,143 @@
+"""The typed building blocks every KPI is computed from, and the protocol both engines follow.
+
+A ``Measures`` object holds the aggregates of one period and one customer filter, each computed
+once on first use: the SQL engine (``metrics.sql``) queries the database, the columnar engine
+(``metrics.columnar``) reduces numpy arrays; both return the same integers (money in cents).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Protocol
+
+from dashboard.core.filters import Filters
+from dashboard.core.money import cents
+from dashboard.core.periods import Period
+
+AGING_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """Invoices issued by T against their completed payments up to T (and up to F − 1)."""
+
+    receivables_cents: int
+    current_cents: int
+    d1_30_cents: int
+    d31_60_cents: int
+    d61_90_cents: int
+    d90_plus_cents: int
+    receivables_before_cents: int  # receivables(F − 1)
+    credit_sales_cents: int
+    owed_cents: int  # recovery rate's denominator
+    got_cents: int  # recovery rate's numerator
+    issued_count: int
+    disputed_count: int
+
+    @property
+    def overdue_cents(self) -> int:
+        return self.receivables_cents - self.current_cents
+
+    def aging_cents(self) -> dict[str, int]:
+        """The aging buckets of SPEC.md, by key."""
+        return {b: getattr(self, f"{b}_cents") for b in AGING_BUCKETS}
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    """Payment records dated in P: completed cash, and every attempt."""
+
+    collected_cents: int
+    records: int
+    failed: int  # failed, incomplete or input error
+
+
+@dataclass(frozen=True)
+class Settlements:
+    """Invoices fully settled on a date in P."""
+
+    amount_cents: int
+    weighted_days_late_cents: int  # Σ amount × (settlement date − due date)
+
+
+@dataclass(frozen=True)
+class SurveyCounts:
+    """Survey answers dated in P."""
+
+    csat_n: int = 0
+    csat_ok: int = 0  # CSAT answers scoring 4 or 5
+    nps_n: int = 0
+    promoters: int = 0  # NPS 9–10
+    detractors: int = 0  # NPS 0–6
+    ces_n: int = 0
+    ces_sum: int = 0
+
+    @classmethod
+    def from_row(cls, row) -> SurveyCounts:
+        """From a query row or mapping whose keys are these field names."""
+        return cls(**{f.name: cents(row[f.name]) for f in fields(cls)})
+
+    @property
+    def responses(self) -> int:
+        return self.csat_n + self.nps_n + self.ces_n
+
+
+class Measures(Protocol):
+    """What a KPI may read: the building blocks of one period and filter."""
+
+    period: Period
+    filters: Filters
+
+    @property
+    def days(self) -> int: ...
+
+    @property
+    def ledger(self) -> LedgerTotals: ...
+
+    @property
+    def payments(self) -> PaymentTotals: ...
+
+    @property
+    def settlements(self) -> Settlements: ...
+
+    @property
+    def issued_by_month(self) -> dict[str, int]:
+        """Σ cents issued per "YYYY-MM", for the 24 months up to T."""
+        ...
+
+    @property
+    def action_cost_cents(self) -> int: ...
+
+    @property
+    def overhead_cost_cents(self) -> float:
+        """Cost lines prorated by the days of their month inside P (cents, not rounded)."""
+        ...
+
+    @property
+    def surveys(self) -> SurveyCounts: ...
+
+    @property
+    def late_reasons(self) -> list[dict]: ...
+
+    @property
+    def owners(self) -> list[dict]: ...
+
+
+def prorated_cost(lines, period: Period) -> float:
+    """Σ of (month "YYYY-MM", cents) cost lines × (days of their month inside P) / (days in
+    their month), in cents; months summed in calendar order, so every engine adds alike."""
+    per_month: dict[str, int] = {}
+    for month, amount in lines:
+        per_month[str(month)] = per_month.get(str(month), 0) + cents(amount)
+    f, t = period.start, period.end
+    total = 0.0
+    for month in sorted(per_month):
+        y, m = int(month[:4]), int(month[5:7])
+        length = calendar.monthrange(y, m)[1]
+        lo, hi = max(f, dt.date(y, m, 1)), min(t, dt.date(y, m, length))
+        inside = (hi - lo).days + 1
+        if inside > 0:
+            total += per_month[month] * inside / length
+    return total

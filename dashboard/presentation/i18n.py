@@ -1,0 +1,496 @@
+"""English and French: interface strings, and numbers, money and dates as each language writes
+them (``1 234,56 €`` in French, ``€1,234.56`` in English). English text is the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import partial
+
+from dashboard.metrics.registry import METRICS
+
+LANGS = ("en", "fr")
+NNBSP = "\u202f"  # narrow no-break space: French thousands separator
+NBSP = "\u00a0"
+
+# Aging buckets (SPEC's keys) as a reader names them; the text is the translation key.
+AGING_LABELS = {
+    "current": "Not yet due",
+    "d1_30": "1–30 days",
+    "d31_60": "31–60 days",
+    "d61_90": "61–90 days",
+    "d90_plus": "Over 90 days",
+}
+
+# Plain-language readings of a correlation, by its direction ("none" when too weak to tell).
+READINGS = {
+    "negative": "Customers with more {behaviour} give lower CSAT scores: {strength} "
+    "correlation (r = {r}, {n} customers).",
+    "positive": "Customers with more {behaviour} give higher CSAT scores: {strength} "
+    "correlation (r = {r}, {n} customers).",
+    "none": "No clear link between {behaviour} and CSAT scores (r = {r}, {n} customers).",
+}
+
+FR: dict[str, str] = {
+    # navigation and pages
+    "Overview": "Vue d'ensemble",
+    "Collections": "Recouvrement",
+    "Satisfaction": "Satisfaction",
+    "Late-payment reasons": "Motifs de retard",
+    "Segments & customers": "Segments et clients",
+    "Customer": "Client",
+    "Data": "Données",
+    "Welcome": "Bienvenue",
+    "Reporting": "Pilotage",
+    "Manage": "Gestion",
+    # sidebar
+    "Filters": "Filtres",
+    "Period": "Période",
+    "Last 30 days": "30 derniers jours",
+    "Last 90 days": "90 derniers jours",
+    "Quarter to date": "Trimestre en cours",
+    "Year to date": "Année en cours",
+    "Custom": "Personnalisée",
+    "As of": "Au",
+    "From": "Du",
+    "To": "Au ",
+    "Segments": "Segments",
+    "Regions": "Régions",
+    "Collectors": "Recouvreurs",
+    "Language": "Langue",
+    "All": "Tous",
+    "Period: {start} to {end} ({days} days)": "Période : du {start} au {end} ({days} jours)",
+    "vs previous {days} days": "vs {days} jours précédents",
+    # KPI labels and formulas live in their declaration (dashboard.metrics.registry)
+    "target {value}": "objectif {value}",
+    "best possible {a}, ADD {b}": "meilleur possible {a}, ADD {b}",
+    # overview
+    "Monthly trends": "Tendances mensuelles",
+    "Aging at {date}": "Balance âgée au {date}",
+    "Not yet due": "Non échu",
+    "1–30 days": "1–30 j",
+    "31–60 days": "31–60 j",
+    "61–90 days": "61–90 j",
+    "Over 90 days": "> 90 j",
+    "Amount": "Montant",
+    "Month": "Mois",
+    "Value": "Valeur",
+    "Days": "Jours",
+    "Download the KPI table": "Télécharger le tableau des indicateurs",
+    "KPI": "Indicateur",
+    "Previous period": "Période précédente",
+    "Change": "Variation",
+    "Formula": "Formule",
+    "Target": "Objectif",
+    # collections
+    "Collected vs credit sales": "Encaissements et ventes à crédit",
+    "Recovery rate and DSO": "Taux de recouvrement et DSO",
+    "Aging over time": "Balance âgée dans le temps",
+    "CEI by month": "CEI par mois",
+    "Cost to collect by month": "Coût du recouvrement par mois",
+    "Reminder channels: cost and cash": "Canaux de relance : coût et encaissements",
+    "Failed payments by method": "Paiements en échec par moyen",
+    "Channel": "Canal",
+    "Actions": "Actions",
+    "Cost": "Coût",
+    "Cash": "Encaissé",
+    "Paid within 14 days": "Payé sous 14 jours",
+    "Cash per € spent": "Encaissé par € dépensé",
+    "Method": "Moyen",
+    "Records": "Opérations",
+    "Failure rate": "Taux d'échec",
+    "Source": "Origine",
+    "Highest failure rate: {method} ({rate}).": "Taux d'échec le plus élevé : {method} ({rate}).",
+    # satisfaction
+    "Satisfaction trends": "Tendances de satisfaction",
+    "By segment": "Par segment",
+    "By touchpoint": "Par point de contact",
+    "Verbatims": "Verbatims",
+    "Search the comments": "Rechercher dans les commentaires",
+    "Satisfaction and payment behaviour": "Satisfaction et comportement de paiement",
+    "Responses": "Réponses",
+    "Touchpoint": "Point de contact",
+    "Segment": "Segment",
+    "CSAT score (1–5)": "Note CSAT (1–5)",
+    "Disputes": "Litiges",
+    "Reminders": "Relances",
+    "Correlation with CSAT score (r)": "Corrélation avec la note CSAT (r)",
+    "days late": "jours de retard",
+    "disputes": "litiges",
+    "reminders": "relances",
+    "none": "nulle",
+    "weak": "faible",
+    "moderate": "modérée",
+    "strong": "forte",
+    READINGS["negative"]: "Les clients qui ont plus de {behaviour} donnent de moins bonnes "
+    "notes CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    READINGS["positive"]: "Les clients qui ont plus de {behaviour} donnent de meilleures notes "
+    "CSAT : corrélation {strength} (r = {r}, {n} clients).",
+    READINGS["none"]: "Pas de lien net entre les {behaviour} et la note CSAT (r = {r}, "
+    "{n} clients).",
+    "Not enough answers to measure a link.": "Pas assez de réponses pour mesurer un lien.",
+    "Customer-level detail is shown to managers and administrators.": (
+        "Le détail par client est réservé aux responsables crédit et aux administrateurs."
+    ),
+    "{n} comments": "{n} commentaires",
+    "Date": "Date",
+    "Score": "Note",
+    "Comment": "Commentaire",
+    "Type": "Type",
+    "Name": "Nom",
+    # reasons
+    "Pareto of causes": "Pareto des causes",
+    "By process owner": "Par responsable de processus",
+    "Share of late euros by owner": "Part des euros en retard par responsable",
+    "Drill down": "Détail",
+    "Owner": "Responsable",
+    "Reason": "Motif",
+    "Invoices": "Factures",
+    "Cumulative share": "Part cumulée",
+    "Invoices behind": "Factures concernées",
+    "Taxonomy: who owns each cause": "Taxonomie : qui porte chaque cause",
+    "Save owners": "Enregistrer les responsables",
+    "Owners saved.": "Responsables enregistrés.",
+    "{owner} owns {share} of late euros in this period, mostly {reason}.": (
+        "{owner} porte {share} des euros en retard sur la période, surtout : {reason}."
+    ),
+    "No late-payment reason recorded for invoices due in this period.": (
+        "Aucun motif de retard enregistré pour les factures échues sur la période."
+    ),
+    "Code": "Code",
+    "Label": "Libellé",
+    "Due date": "Échéance",
+    "Invoice": "Facture",
+    "All owners": "Tous les responsables",
+    "All reasons": "Tous les motifs",
+    # segments and customers
+    "Segment comparison": "Comparaison des segments",
+    "Balance: recovery against satisfaction": "Équilibre : recouvrement et satisfaction",
+    "Place": "Placer",
+    "segment": "segment",
+    "collector": "recouvreur",
+    "Firm but kind": "Ferme et bienveillant",
+    "Firm, customers unhappy": "Ferme, clients mécontents",
+    "Kind, cash slow": "Bienveillant, encaissement lent",
+    "Neither": "Ni l'un ni l'autre",
+    "Customers": "Clients",
+    "Search a customer (id or name)": "Rechercher un client (code ou nom)",
+    "Open balance": "Solde ouvert",
+    "Last score": "Dernière note",
+    "Top reason": "Motif principal",
+    "Open a customer": "Ouvrir un client",
+    "Region": "Région",
+    "Collector": "Recouvreur",
+    # customer page
+    "Open items": "Factures ouvertes",
+    "Payments": "Paiements",
+    "Reminder history": "Historique des relances",
+    "Reasons": "Motifs",
+    "Survey answers": "Réponses aux enquêtes",
+    "Choose a customer": "Choisir un client",
+    "Days past due": "Jours de retard",
+    "Open": "Ouvert",
+    "Status": "Statut",
+    "Outcome": "Résultat",
+    "Issue date": "Date de facture",
+    "Disputed": "En litige",
+    "Recorded": "Saisi le",
+    "Resolved": "Résolu le",
+    "Payment terms (days)": "Délai de paiement (jours)",
+    "Risk class": "Classe de risque",
+    "No customer matches.": "Aucun client ne correspond.",
+    # data
+    "Upload a file": "Déposer un fichier",
+    "File kind": "Type de fichier",
+    "Detect from the headers": "Détecter d'après les en-têtes",
+    "Preview": "Aperçu",
+    "Column mapping": "Correspondance des colonnes",
+    "Map the columns that were not recognised": "Associer les colonnes non reconnues",
+    "(not in the file)": "(absente du fichier)",
+    "Check the file": "Vérifier le fichier",
+    "Commit the import": "Valider l'import",
+    "Cancel": "Annuler",
+    "Validation report": "Rapport de validation",
+    "Row": "Ligne",
+    "Column": "Colonne",
+    "Problem": "Problème",
+    "How to fix": "Comment corriger",
+    "The file is valid: {added} to add, {replaced} to replace, {unchanged} unchanged.": (
+        "Le fichier est valide : {added} à ajouter, {replaced} à remplacer, {unchanged} inchangées."
+    ),
+    "Refused: {n} problem(s). Nothing was written.": (
+        "Refusé : {n} problème(s). Rien n'a été écrit."
+    ),
+    "Imported: batch {id}, {added} added, {replaced} replaced, {unchanged} unchanged.": (
+        "Importé : lot {id}, {added} ajoutées, {replaced} remplacées, {unchanged} inchangées."
+    ),
+    "Import batches": "Lots importés",
+    "Undo": "Annuler le lot",
+    "Batch {id} undone.": "Lot {id} annulé.",
+    "Templates": "Modèles",
+    "English": "Anglais",
+    "French": "Français",
+    "Detected kind: {kind}": "Type détecté : {kind}",
+    "File": "Fichier",
+    "Rows": "Lignes",
+    "Added": "Ajoutées",
+    "Replaced": "Remplacées",
+    "Unchanged": "Inchangées",
+    "By": "Par",
+    "Imported at": "Importé le",
+    "Kind": "Type",
+    "Reading {rows} rows…": "Lecture de {rows} lignes…",
+    "Ignored columns: {cols}": "Colonnes ignorées : {cols}",
+    "Created customers: {n}": "Clients créés : {n}",
+    "No batch yet.": "Aucun lot pour l'instant.",
+    "Undo batch": "Annuler le lot",
+    "Batch to undo": "Lot à annuler",
+    # welcome
+    "Encaisse measures collection performance and customer satisfaction side by side.": (
+        "Encaisse mesure la performance du recouvrement et la satisfaction client côte à côte."
+    ),
+    "The database is empty. Start with the demo data, or upload your own files.": (
+        "La base est vide. Commencez avec les données de démonstration ou déposez vos fichiers."
+    ),
+    "Load the demo data": "Charger les données de démonstration",
+    "Upload my files": "Déposer mes fichiers",
+    "Loading the demo data…": "Chargement des données de démonstration…",
+    "No data for this period and filter.": "Aucune donnée pour cette période et ce filtre.",
+    "CSV": "CSV",
+    "Excel": "Excel",
+    # sign-in, roles and administration
+    "Sign in to Encaisse": "Connexion à Encaisse",
+    "User name": "Identifiant",
+    "Password": "Mot de passe",
+    "Sign in": "Se connecter",
+    "Sign out": "Se déconnecter",
+    "Sign in with single sign-on": "Se connecter avec l'authentification unique (SSO)",
+    "Signed in as {name} ({role})": "Connecté : {name} ({role})",
+    "Wrong user name or password.": "Identifiant ou mot de passe incorrect.",
+    "Too many failed attempts. Try again in {seconds} s.": (
+        "Trop d'échecs de connexion. Réessayez dans {seconds} s."
+    ),
+    "Your session has expired. Please sign in again.": (
+        "Votre session a expiré. Veuillez vous reconnecter."
+    ),
+    "{email} has no access to Encaisse. Ask an administrator to add this address as a user.": (
+        "{email} n'a pas accès à Encaisse. Demandez à un administrateur d'ajouter cette "
+        "adresse comme utilisateur."
+    ),
+    "You do not have access to this page.": "Vous n'avez pas accès à cette page.",
+    "viewer": "lecteur",
+    "manager": "responsable crédit",
+    "uploader": "chargé des imports",
+    "admin": "administrateur",
+    "Administration": "Administration",
+    "Users": "Utilisateurs",
+    "No users yet: the dashboard is open to anyone who reaches it. The first user you add "
+    "should be an administrator.": "Aucun utilisateur : le tableau de bord est ouvert à "
+    "quiconque y accède. Le premier utilisateur créé doit être administrateur.",
+    "Add a user": "Ajouter un utilisateur",
+    "Role": "Rôle",
+    "Add": "Ajouter",
+    "For single sign-on, the e-mail address": "Pour l'authentification unique, l'adresse e-mail",
+    "Change a user": "Modifier un utilisateur",
+    "unchanged": "inchangé",
+    "New password": "Nouveau mot de passe",
+    "Remove this user": "Supprimer cet utilisateur",
+    "Apply": "Appliquer",
+    "User {name} added.": "Utilisateur {name} ajouté.",
+    "User {name} removed.": "Utilisateur {name} supprimé.",
+    "Role changed.": "Rôle modifié.",
+    "Password changed.": "Mot de passe modifié.",
+    "Targets": "Objectifs",
+    "A target shows under its KPI card; the DSO trend draws it. Leave empty for none.": (
+        "Un objectif s'affiche sous sa carte ; la courbe du DSO le trace. Laisser vide pour aucun."
+    ),
+    "Unit": "Unité",
+    "Save targets": "Enregistrer les objectifs",
+    "Targets saved.": "Objectifs enregistrés.",
+    "Audit log": "Journal d'audit",
+    "When": "Quand",
+    "Who": "Qui",
+    "What": "Quoi",
+    "Detail": "Détail",
+    "Ask an uploader or an administrator to load the first files.": (
+        "Demandez à un chargé des imports ou à un administrateur de charger les premiers fichiers."
+    ),
+    # the KPI pack
+    "Download the KPI pack (Excel)": "Télécharger le dossier des indicateurs (Excel)",
+    "KPIs": "Indicateurs",
+    "Aging": "Balance âgée",
+    "Bucket": "Tranche",
+    "Share": "Part",
+    "Late euros by owner": "Retards par responsable",
+    "Late reasons": "Motifs de retard",
+    "Top overdue customers": "Clients les plus en retard",
+    "Currency": "Devise",
+    "Generated": "Produit le",
+}
+
+# KPI labels are declared with their French in the KPI registry; ``t()`` knows them from there
+# (a table column or a chart legend named after a KPI).
+FR.update({m.label: m.label_fr for m in METRICS.values()})
+
+KPI_HELP_PREFIX = {"en": "Formula: ", "fr": "Formule : "}
+
+
+def t(text: str, lang: str = "en", **values) -> str:
+    """Translate English ``text`` into ``lang`` (falling back to English), then format it."""
+    out = FR.get(text, text) if lang == "fr" else text
+    return out.format(**values) if values else out
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_number(value, lang: str = "en", digits: int = 0) -> str:
+    if _missing(value):
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang == "fr":
+        text = text.replace(",", NNBSP).replace(".", ",")
+    return text.replace("-", "−") if text.startswith("-") else text
+
+
+def fmt_money(value, lang: str = "en", currency: str = "EUR", digits: int = 2) -> str:
+    """``1 234,56 €`` (fr) or ``€1,234.56`` (en); other currencies by their code."""
+    if _missing(value):
+        return "—"
+    number = fmt_number(abs(value), lang, digits)
+    sign = "−" if value < 0 else ""
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency)
+    if lang == "fr":
+        return f"{sign}{number}{NBSP}{symbol}"
+    return f"{sign}{symbol}{number}" if len(symbol) == 1 else f"{sign}{number} {symbol}"
+
+
+def fmt_pct(value, lang: str = "en", digits: int = 1) -> str:
+    if _missing(value):
+        return "—"
+    return (
+        f"{fmt_number(value, lang, digits)}{NBSP}%"
+        if lang == "fr"
+        else f"{fmt_number(value, lang, digits)}%"
+    )
+
+
+def fmt_days(value, lang: str = "en", digits: int = 1) -> str:
+    if _missing(value):
+        return "—"
+    return (
+        f"{fmt_number(value, lang, digits)}{NBSP}j"
+        if lang == "fr"
+        else f"{fmt_number(value, lang, digits)} days"
+    )
+
+
+def fmt_date(value, lang: str = "en") -> str:
+    if _missing(value):
+        return "—"
+    if not isinstance(value, dt.date):
+        value = dt.date.fromisoformat(str(value)[:10])
+    return value.strftime("%d/%m/%Y") if lang == "fr" else value.isoformat()
+
+
+def fmt_value(value, unit: str, lang: str = "en", currency: str = "EUR") -> str:
+    """A KPI value with its unit (``EUR``, ``%``, ``days`` or ``score``)."""
+    if unit == "EUR":
+        return fmt_money(value, lang, currency, digits=0 if abs(value or 0) >= 10000 else 2)
+    if unit == "%":
+        return fmt_pct(value, lang)
+    if unit == "days":
+        return fmt_days(value, lang)
+    return fmt_number(value, lang, 1)
+
+
+def vega_locale(lang: str) -> dict:
+    """d3 number and time locale for charts."""
+    if lang == "fr":
+        return {
+            "number": {
+                "decimal": ",",
+                "thousands": NNBSP,
+                "grouping": [3],
+                "currency": ["", f"{NBSP}€"],
+            },
+            "time": {
+                "dateTime": "%A %e %B %Y à %X",
+                "date": "%d/%m/%Y",
+                "time": "%H:%M:%S",
+                "periods": ["AM", "PM"],
+                "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+                "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+                "months": [
+                    "janvier",
+                    "février",
+                    "mars",
+                    "avril",
+                    "mai",
+                    "juin",
+                    "juillet",
+                    "août",
+                    "septembre",
+                    "octobre",
+                    "novembre",
+                    "décembre",
+                ],
+                "shortMonths": [
+                    "janv.",
+                    "févr.",
+                    "mars",
+                    "avr.",
+                    "mai",
+                    "juin",
+                    "juil.",
+                    "août",
+                    "sept.",
+                    "oct.",
+                    "nov.",
+                    "déc.",
+                ],
+            },
+        }
+    return {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}}
+
+
+MONEY_COLUMNS = {
+    "amount",
+    "receivables",
+    "current",
+    "overdue",
+    "credit_sales",
+    "collected",
+    "collection_cost",
+}
+PCT_COLUMNS = {
+    "overdue_pct",
+    "cei",
+    "recovery_rate",
+    "cost_to_collect",
+    "dispute_rate",
+    "payment_failure_rate",
+    "csat",
+}
+DAY_COLUMNS = {"dso", "dso_countback", "best_possible_dso", "add", "avg_days_late"}
+NUMBER_COLUMNS = {"nps", "ces", "csat_score", "cash_per_cost", "last_score", "score"}
+
+
+def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
+    """Display formatters by canonical column name: money, percentages, days, dates."""
+    out = {}
+    for col in columns:
+        name = str(col)
+        if name.endswith("_eur") or name in MONEY_COLUMNS:
+            out[col] = partial(fmt_money, lang=lang, currency=currency)
+        elif name.endswith("_pct") or name in PCT_COLUMNS:
+            # cost to collect is a fraction of a percent: two decimals tell segments apart
+            out[col] = partial(fmt_pct, lang=lang, digits=2 if name == "cost_to_collect" else 1)
+        elif name in DAY_COLUMNS:
+            out[col] = partial(fmt_number, lang=lang, digits=1)
+        elif name in NUMBER_COLUMNS:
+            out[col] = partial(fmt_number, lang=lang, digits=0 if name == "last_score" else 1)
+        elif name.endswith("_date"):
+            out[col] = partial(fmt_date, lang=lang)
+    return out

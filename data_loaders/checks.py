@@ -1,0 +1,280 @@
+"""Parsing and checking one chunk: the first pass that learns each column's conventions, the
+per-column parsers and checks, and the row rules of the kind's declaration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import String
+
+from dashboard.storage.models import FACT_TABLES
+from data_loaders.kinds import LABELS, STATUS, SURVEY_TYPES, Kind, lookup
+from data_loaders.parse import (
+    DateEvidence,
+    DecimalEvidence,
+    parse_bool,
+    parse_code,
+    parse_dates,
+    parse_id,
+    parse_int,
+    parse_label,
+    parse_money,
+    parse_month,
+    parse_score,
+)
+from data_loaders.problems import ImportReport, add_problems
+from data_loaders.read import Source
+
+Progress = Callable[[str, int], None]
+
+
+def default_date_order() -> str:
+    """Order for columns whose dates never show it (all days <= 12): ENCAISSE_DATE_ORDER."""
+    return "MDY" if os.environ.get("ENCAISSE_DATE_ORDER", "DMY").upper() == "MDY" else "DMY"
+
+
+def _text_limits() -> dict[str, int]:
+    """Longest text each column may hold (its database length; free text up to 10,000)."""
+    limits: dict[str, int] = {}
+    for model in FACT_TABLES.values():
+        for c in model.__table__.columns:
+            if isinstance(c.type, String):
+                limit = c.type.length or 10_000
+                limits[c.name] = min(limits.get(c.name, limit), limit)
+    return limits
+
+
+TEXT_LIMITS = _text_limits()
+
+
+@dataclass
+class Context:
+    """What the first pass learnt about the file, and the lookups the parsers need."""
+
+    kind: Kind
+    headers: dict[str, str]  # canonical -> file header
+    decimal: dict[str, str] = field(default_factory=dict)
+    date_order: dict[str, str] = field(default_factory=dict)
+    currency: str = "EUR"
+    reasons: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+
+
+def infer(source: Source, ctx: Context, progress: Progress | None) -> None:
+    """First pass over the money and date columns only."""
+    kind = ctx.kind
+    money = [c.name for c in kind.columns if c.type.startswith("money") and c.name in ctx.headers]
+    dates = [c.name for c in kind.columns if c.type in ("date", "month") and c.name in ctx.headers]
+    dec = {c: DecimalEvidence() for c in money}
+    ev = {c: DateEvidence() for c in dates}
+    wanted = [ctx.headers[c] for c in money + dates]
+    if wanted:
+        for _, chunk in source.chunks(usecols=wanted):
+            for c in money:
+                dec[c].add(chunk[ctx.headers[c]])
+            for c in dates:
+                ev[c].add(chunk[ctx.headers[c]])
+            if progress:
+                progress("scanning", int(chunk.index[-1]) if len(chunk) else 0)
+    ctx.decimal = {c: dec[c].mark(source.separator) for c in money}
+    decided = {e.order() for e in ev.values()} - {None}
+    fallback = decided.pop() if len(decided) == 1 else default_date_order()
+    ctx.date_order = {c: ev[c].order() or fallback for c in dates}
+
+
+def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Parse and check one chunk; returns canonical typed columns, problems go to ``report``."""
+    out = pd.DataFrame(index=raw.index)
+    for col in ctx.kind.columns:
+        header = ctx.headers.get(col.name)
+        if header is None:
+            if col.default is None and col.type not in ("bool", "currency"):
+                out[col.name] = None
+                continue
+            # absent: parse the default (bool -> no, currency -> the reporting currency)
+            s = pd.Series(col.default or "", index=raw.index, dtype="str")
+        else:
+            s = raw[header]
+        if col.default is not None:
+            s = s.where(s != "", col.default)
+        shown = header or col.name
+        if col.required:
+            add_problems(
+                report,
+                s == "",
+                s,
+                shown,
+                "required value is empty",
+                f"fill in {col.name} on this row, or remove the row",
+            )
+        t = col.type
+        if t == "id":
+            out[col.name] = parse_id(s)
+        elif t == "text":
+            out[col.name] = s.astype(object).where(s != "", None)
+        elif t.startswith("money"):
+            cents, bad = parse_money(s, ctx.decimal.get(col.name, "."))
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not an amount",
+                "write a number such as 1234.56 or 1 234,56 (no text, one amount)",
+            )
+            limit = (cents <= 0) if t == "money" else (cents < 0)
+            limit = limit.fillna(False) & ~bad
+            add_problems(
+                report,
+                limit,
+                s,
+                shown,
+                "amount must be greater than 0" if t == "money" else "amount must not be negative",
+                "credit notes and refunds are not imported: remove the row or correct the sign",
+            )
+            out[col.name] = cents
+        elif t == "date":
+            values, bad = parse_dates(s, ctx.date_order.get(col.name, default_date_order()))
+            order = ctx.date_order.get(col.name, "DMY")
+            shape = "DD/MM/YYYY" if order == "DMY" else "MM/DD/YYYY"
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not a valid date",
+                f"write the date as YYYY-MM-DD or {shape} (this column is read {shape})",
+            )
+            out[col.name] = values
+        elif t == "month":
+            values, bad = parse_month(s, ctx.date_order.get(col.name, default_date_order()))
+            add_problems(report, bad, s, shown, "not a month", "write the month as YYYY-MM")
+            out[col.name] = values
+        elif t == "bool":
+            values, bad = parse_bool(s)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not a yes/no value",
+                "write yes or no (oui/non, 1/0, true/false)",
+            )
+            out[col.name] = values
+        elif t == "int":
+            values, bad = parse_int(s)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not a whole number of days",
+                "write a number of days such as 30",
+            )
+            out[col.name] = values
+        elif t == "score":
+            values, bad = parse_score(s)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not a whole-number score",
+                "write the score as a whole number",
+            )
+            out[col.name] = values
+        elif t == "status":
+            values, bad = parse_code(s, lookup(STATUS))
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "unknown payment status",
+                "use completed, failed, incomplete or input_error (or leave empty for completed)",
+            )
+            out[col.name] = values
+        elif t == "survey_type":
+            values, bad = parse_code(s, lookup(SURVEY_TYPES))
+            add_problems(report, bad, s, shown, "unknown survey type", "use csat, nps or ces")
+            out[col.name] = values
+        elif t == "code":
+            values, bad = parse_code(s, ctx.reasons)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "unknown late-payment reason",
+                "use a code or label of the taxonomy: "
+                + ", ".join(sorted(set(ctx.reasons.values()))),
+            )
+            out[col.name] = values
+        elif t == "owner":
+            out[col.name] = parse_label(s, ctx.owners)
+        elif t == "currency":
+            cur = s.str.upper().str.replace("€", "EUR", regex=False)
+            other = (cur != "") & (cur != ctx.currency)
+            add_problems(
+                report,
+                other,
+                s,
+                shown,
+                f"amount in another currency than {ctx.currency}",
+                f"convert this row to {ctx.currency}: exchange rates are not supported yet",
+            )
+            out[col.name] = ctx.currency
+        elif t.startswith("label:"):
+            out[col.name] = parse_label(s, lookup(LABELS[t.split(":", 1)[1]]))
+        if (t in ("id", "text", "owner") or t.startswith("label:")) and header is not None:
+            limit = TEXT_LIMITS.get(col.name, 10_000)
+            # ids and free text are the cell or shorter: a file whose cells all fit needs no
+            # look at the values (checked by Arrow on the cells, not value by value)
+            if t in ("id", "text") and fits(s, limit):
+                continue
+            check_text(report, out[col.name], s, shown, limit)
+    return out
+
+
+def fits(raw: pd.Series, limit: int) -> bool:
+    """Whether every cell is at most ``limit`` characters long and without a NUL."""
+    if raw.empty:
+        return True
+    return bool(raw.str.len().max() <= limit) and not raw.str.contains("\x00", regex=False).any()
+
+
+def check_text(
+    report: ImportReport, values: pd.Series, raw: pd.Series, header: str, limit: int
+) -> None:
+    """Text the database could not store as it is: too long, or with a NUL character."""
+    text = values.dropna()
+    if text.empty:
+        return
+    text = text.astype(str)
+    long = text.str.len() > limit
+    add_problems(
+        report,
+        long.reindex(raw.index, fill_value=False),
+        raw.str.slice(0, 60) + "…",
+        header,
+        f"value longer than {limit:,} characters",
+        "shorten it (an id or a name this long is most likely a shifted column)",
+    )
+    nul = text.str.contains("\x00", regex=False)
+    add_problems(
+        report,
+        nul.reindex(raw.index, fill_value=False),
+        raw.str.replace("\x00", "␀"),
+        header,
+        "value contains a NUL character",
+        "remove the control character",
+    )
+
+
+def check_rows(df: pd.DataFrame, ctx: Context, report: ImportReport) -> None:
+    """The rules across columns of one row that the kind declares."""
+    for rule in ctx.kind.row_rules:
+        rule(df, ctx.headers, report)

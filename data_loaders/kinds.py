@@ -1,0 +1,878 @@
+"""The data contract: each file kind declared once.
+
+A ``Kind`` holds its canonical columns (type, required, EN/FR header synonyms, default), how its
+rows are keyed, the rules across the columns of one row, the tables it writes and how it merges.
+The importer, the command line's kind list, the Data page and its templates, the README table
+and the fuzz tests all read ``KINDS``. Adding a kind: its declaration here, its model in
+``dashboard/storage/models.py`` and a migration.
+
+Headers are compared after ``normalize_header``: accents, case, spaces and punctuation removed,
+so ``customerID``, ``Customer ID`` and ``customer_id`` are one; a synonym written ``n° client``
+also matches ``No client``, ``Num client`` and ``Numéro client``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from data_loaders.row_rules import (
+    RowRule,
+    due_before_issue,
+    paid_amount_needs_a_date,
+    score_in_range,
+)
+
+UNASSIGNED = "Unassigned"  # the segment of a customer nobody classified
+
+
+def normalize_header(text: str) -> str:
+    """Lower-case ASCII letters and digits only: ``Date d'échéance`` -> ``datedecheance``."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def normalize_value(text: str) -> str:
+    """Like ``normalize_header`` but keeps word boundaries as single underscores."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One canonical column: its type decides how values are parsed and checked."""
+
+    name: str
+    type: str  # id, text, money, date, bool, int, month, score, currency, code, owner, label:*
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+    default: str | None = None
+
+    def header_forms(self) -> set[str]:
+        forms = {normalize_header(self.name)}
+        for s in self.synonyms:
+            if "n° " in s:  # the many ways French ERPs write "number"
+                for prefix in ("n° ", "no ", "n ", "num ", "numero ", "nº "):
+                    forms.add(normalize_header(s.replace("n° ", prefix)))
+            forms.add(normalize_header(s))
+        return forms
+
+
+@dataclass(frozen=True)
+class Key:
+    """How a row is keyed (re-imports replace rows by key): its ``columns`` joined with "|";
+    with ``content_when_missing``, a row whose id is empty is keyed by its values instead."""
+
+    columns: tuple[str, ...]
+    content_when_missing: bool = False
+    shown_as: str | None = None  # the column a "same key, different values" problem names
+
+    @property
+    def id_column(self) -> str | None:
+        """The natural id, when the key is one column of the file."""
+        return self.columns[0] if len(self.columns) == 1 else None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    description: str
+    tables: tuple[str, ...]  # the tables it writes, in merge order (the first is its own)
+    key: Key
+    row_rules: tuple[RowRule, ...] = ()
+    fill: dict[str, str] = field(default_factory=dict)  # column -> value where empty
+    refers_to_invoices: bool = False  # each row's invoice must exist
+    creates_customers: bool = True  # unknown customers are created (segment Unassigned)
+    settles: bool = False  # a ledger: paid dates become payments, customers' attributes kept
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def id_column(self) -> str | None:
+        return self.key.id_column
+
+
+CUSTOMER_ID = ColumnSpec(
+    "customer_id",
+    "id",
+    True,
+    (
+        "customer id",
+        "customer",
+        "customer number",
+        "customer no",
+        "customer code",
+        "client id",
+        "client",
+        "code client",
+        "n° client",
+        "id client",
+        "compte client",
+        "account number",
+        "account",
+        "debtor",
+        "debiteur",
+        "code tiers",
+        "tiers",
+        "numero de compte",
+    ),
+)
+INVOICE_ID = ColumnSpec(
+    "invoice_id",
+    "id",
+    True,
+    (
+        "invoice id",
+        "invoice",
+        "invoice number",
+        "invoicenumber",
+        "invoice no",
+        "invoice #",
+        "invoice ref",
+        "document number",
+        "doc number",
+        "n° facture",
+        "n° de facture",
+        "facture",
+        "ref facture",
+        "reference facture",
+        "n° piece",
+        "piece",
+        "bill number",
+    ),
+)
+NAME = ColumnSpec(
+    "name",
+    "text",
+    False,
+    (
+        "customer name",
+        "client name",
+        "nom",
+        "nom client",
+        "nom du client",
+        "raison sociale",
+        "company",
+        "company name",
+        "societe",
+        "denomination",
+    ),
+)
+SEGMENT = ColumnSpec(
+    "segment",
+    "text",
+    False,
+    (
+        "customer segment",
+        "segment client",
+        "categorie client",
+        "customer type",
+        "type client",
+        "type de client",
+        "clientele",
+    ),
+)
+COLLECTOR = ColumnSpec(
+    "collector",
+    "text",
+    False,
+    (
+        "credit controller",
+        "collector name",
+        "agent",
+        "recouvreur",
+        "charge de recouvrement",
+        "gestionnaire",
+        "gestionnaire recouvrement",
+        "gestionnaire credit",
+        "credit manager",
+    ),
+)
+CHANNEL_SYN = (
+    "canal",
+    "canal de relance",
+    "type de relance",
+    "type d'action",
+    "action type",
+    "type",
+    "media",
+)
+AMOUNT_SYN = (
+    "amount",
+    "invoice amount",
+    "invoiceamount",
+    "amount due",
+    "total",
+    "total amount",
+    "gross amount",
+    "amount incl tax",
+    "montant",
+    "montant ttc",
+    "montant facture",
+    "montant de la facture",
+    "total ttc",
+    "montant du",
+)
+ISSUE_DATE = ColumnSpec(
+    "issue_date",
+    "date",
+    True,
+    (
+        "invoice date",
+        "invoicedate",
+        "date facture",
+        "date de facture",
+        "date d'emission",
+        "date emission",
+        "date de facturation",
+        "document date",
+        "posting date",
+        "date piece",
+        "bill date",
+        "issued",
+        "issued on",
+        "date",
+    ),
+)
+DUE_DATE = ColumnSpec(
+    "due_date",
+    "date",
+    True,
+    (
+        "due date",
+        "duedate",
+        "date d'echeance",
+        "echeance",
+        "date echeance",
+        "payment due date",
+        "net due date",
+        "due",
+        "due on",
+    ),
+)
+
+INVOICE_COLUMNS = (
+    INVOICE_ID,
+    CUSTOMER_ID,
+    ISSUE_DATE,
+    DUE_DATE,
+    ColumnSpec("amount", "money", True, AMOUNT_SYN),
+    ColumnSpec(
+        "currency", "currency", False, ("devise", "monnaie", "curr", "currency code", "ccy")
+    ),
+    ColumnSpec(
+        "disputed",
+        "bool",
+        False,
+        (
+            "dispute",
+            "in dispute",
+            "litige",
+            "en litige",
+            "conteste",
+            "litigieux",
+            "is disputed",
+        ),
+    ),
+    ColumnSpec(
+        "delivery_channel",
+        "label:delivery_channel",
+        False,
+        (
+            "paperlessbill",
+            "paperless bill",
+            "mode d'envoi",
+            "canal d'envoi",
+            "envoi",
+            "billing channel",
+            "mode de transmission",
+            "invoice channel",
+            "canal de facturation",
+        ),
+    ),
+)
+
+KINDS: dict[str, Kind] = {
+    "customers": Kind(
+        "customers",
+        (
+            CUSTOMER_ID,
+            NAME,
+            SEGMENT,
+            ColumnSpec("region", "text", False, ("region", "zone", "secteur", "territory", "area")),
+            ColumnSpec(
+                "country", "text", False, ("pays", "country code", "countrycode", "code pays")
+            ),
+            ColumnSpec(
+                "industry",
+                "text",
+                False,
+                ("secteur d'activite", "activite", "sector", "naf", "code naf", "branche"),
+            ),
+            ColumnSpec(
+                "risk_class",
+                "text",
+                False,
+                (
+                    "risk",
+                    "risk rating",
+                    "risk class",
+                    "classe de risque",
+                    "risque",
+                    "cotation",
+                    "scoring",
+                    "note de risque",
+                ),
+            ),
+            ColumnSpec(
+                "payment_terms_days",
+                "int",
+                False,
+                (
+                    "payment terms",
+                    "terms",
+                    "terms days",
+                    "delai de paiement",
+                    "conditions de paiement",
+                    "delai paiement",
+                    "delai jours",
+                    "echeance jours",
+                ),
+            ),
+            COLLECTOR,
+            ColumnSpec(
+                "preferred_channel",
+                "label:channel",
+                False,
+                ("canal prefere", "canal de relance prefere", "contact channel"),
+            ),
+        ),
+        "One row per customer: who they are and who follows them.",
+        tables=("customers",),
+        key=Key(("customer_id",)),
+        fill={"segment": UNASSIGNED},
+        creates_customers=False,
+    ),
+    "invoices": Kind(
+        "invoices",
+        INVOICE_COLUMNS,
+        "One row per invoice.",
+        tables=("invoices",),
+        key=Key(("invoice_id",)),
+        row_rules=(due_before_issue,),
+    ),
+    "ledger": Kind(
+        "ledger",
+        INVOICE_COLUMNS
+        + (
+            ColumnSpec(
+                "paid_date",
+                "date",
+                False,
+                (
+                    "paid date",
+                    "settled date",
+                    "settleddate",
+                    "settlement date",
+                    "date de reglement",
+                    "date reglement",
+                    "date de paiement",
+                    "date paiement",
+                    "payment date",
+                    "cleared date",
+                    "date d'encaissement",
+                    "date encaissement",
+                    "paid on",
+                    "clearing date",
+                ),
+            ),
+            ColumnSpec(
+                "paid_amount",
+                "money",
+                False,
+                (
+                    "amount paid",
+                    "settled amount",
+                    "montant regle",
+                    "montant paye",
+                    "montant encaisse",
+                    "reglement",
+                    "paid",
+                ),
+            ),
+            NAME,
+            SEGMENT,
+            ColumnSpec("region", "text", False, ("zone", "secteur", "territory", "area")),
+            ColumnSpec(
+                "country", "text", False, ("pays", "country code", "countrycode", "code pays")
+            ),
+            COLLECTOR,
+        ),
+        "One row per invoice with its settlement; customers come from the rows.",
+        tables=("invoices", "payments"),
+        key=Key(("invoice_id",)),
+        row_rules=(paid_amount_needs_a_date, due_before_issue),
+        settles=True,
+    ),
+    "payments": Kind(
+        "payments",
+        (
+            ColumnSpec(
+                "payment_id",
+                "id",
+                False,
+                (
+                    "payment number",
+                    "payment ref",
+                    "payment reference",
+                    "transaction id",
+                    "transaction",
+                    "n° paiement",
+                    "reference paiement",
+                    "id paiement",
+                    "n° reglement",
+                    "reference reglement",
+                ),
+            ),
+            INVOICE_ID,
+            ColumnSpec(
+                "payment_date",
+                "date",
+                True,
+                (
+                    "date de paiement",
+                    "date paiement",
+                    "date de reglement",
+                    "date reglement",
+                    "value date",
+                    "date valeur",
+                    "date d'encaissement",
+                    "transaction date",
+                    "paid on",
+                    "date",
+                ),
+            ),
+            ColumnSpec(
+                "amount",
+                "money",
+                True,
+                AMOUNT_SYN
+                + (
+                    "payment amount",
+                    "montant paye",
+                    "montant regle",
+                    "montant encaisse",
+                    "paid amount",
+                ),
+            ),
+            ColumnSpec(
+                "method",
+                "label:method",
+                False,
+                (
+                    "payment method",
+                    "mode de paiement",
+                    "moyen de paiement",
+                    "mode de reglement",
+                    "payment type",
+                    "payment path",
+                ),
+            ),
+            ColumnSpec(
+                "status",
+                "status",
+                False,
+                ("statut", "etat", "payment status", "statut paiement", "statut du paiement"),
+                default="completed",
+            ),
+        ),
+        "One row per payment attempt; only completed ones move money.",
+        tables=("payments",),
+        key=Key(("payment_id",), content_when_missing=True),
+        refers_to_invoices=True,
+    ),
+    "actions": Kind(
+        "actions",
+        (
+            ColumnSpec(
+                "action_id", "id", False, ("id action", "activity id", "n° action", "reminder id")
+            ),
+            CUSTOMER_ID,
+            ColumnSpec("invoice_id", "id", False, INVOICE_ID.synonyms),
+            ColumnSpec(
+                "action_date",
+                "date",
+                True,
+                (
+                    "date",
+                    "date action",
+                    "date de relance",
+                    "date relance",
+                    "activity date",
+                    "reminder date",
+                    "date de l'action",
+                ),
+            ),
+            ColumnSpec("channel", "label:channel", True, CHANNEL_SYN),
+            ColumnSpec(
+                "outcome", "label:outcome", False, ("resultat", "result", "issue", "reponse")
+            ),
+            ColumnSpec(
+                "promised_date",
+                "date",
+                False,
+                (
+                    "promise date",
+                    "date promise",
+                    "date de promesse",
+                    "promesse date",
+                    "ptp date",
+                    "date promesse",
+                ),
+            ),
+            ColumnSpec(
+                "promised_amount",
+                "money0",
+                False,
+                ("montant promis", "promise amount", "ptp amount"),
+            ),
+            ColumnSpec(
+                "cost", "money0", False, ("cout", "cost eur", "cout eur", "frais"), default="0"
+            ),
+            COLLECTOR,
+        ),
+        "One row per collection action (reminder, call, letter...) and its cost.",
+        tables=("actions",),
+        key=Key(("action_id",), content_when_missing=True),
+        refers_to_invoices=True,
+    ),
+    "reasons": Kind(
+        "reasons",
+        (
+            INVOICE_ID,
+            ColumnSpec(
+                "reason",
+                "code",
+                True,
+                (
+                    "late reason",
+                    "motif",
+                    "motif de retard",
+                    "cause",
+                    "raison",
+                    "reason code",
+                    "code motif",
+                    "cause du retard",
+                    "motif retard",
+                    "late payment reason",
+                ),
+            ),
+            ColumnSpec(
+                "owner",
+                "owner",
+                False,
+                ("responsable", "process owner", "proprietaire", "service responsable", "service"),
+            ),
+            ColumnSpec(
+                "recorded_date",
+                "date",
+                False,
+                ("date enregistrement", "date de saisie", "date", "recorded", "date constat"),
+            ),
+            ColumnSpec(
+                "resolved_date",
+                "date",
+                False,
+                ("date de resolution", "date resolution", "resolved", "resolved on"),
+            ),
+            ColumnSpec(
+                "comment", "text", False, ("commentaire", "remarque", "note", "notes", "comments")
+            ),
+        ),
+        "One row per late-payment cause found on an invoice.",
+        tables=("reasons",),
+        key=Key(("invoice_id", "reason"), shown_as="reason"),
+        refers_to_invoices=True,
+    ),
+    "surveys": Kind(
+        "surveys",
+        (
+            ColumnSpec(
+                "response_id",
+                "id",
+                False,
+                ("id reponse", "respondent id", "n° reponse", "survey response id"),
+            ),
+            CUSTOMER_ID,
+            ColumnSpec(
+                "response_date",
+                "date",
+                True,
+                (
+                    "date",
+                    "date de reponse",
+                    "survey date",
+                    "date enquete",
+                    "answered on",
+                    "date reponse",
+                ),
+            ),
+            ColumnSpec(
+                "survey_type",
+                "survey_type",
+                True,
+                ("type", "type d'enquete", "type enquete", "questionnaire", "metric", "survey"),
+            ),
+            ColumnSpec(
+                "score",
+                "score",
+                True,
+                ("note", "rating", "satisfaction score", "evaluation", "score client"),
+            ),
+            ColumnSpec(
+                "touchpoint",
+                "text",
+                False,
+                ("point de contact", "moment", "interaction", "etape", "touch point"),
+            ),
+            ColumnSpec(
+                "comment",
+                "text",
+                False,
+                ("verbatim", "commentaire", "feedback", "comments", "remarque"),
+            ),
+        ),
+        "One row per survey answer (CSAT 1-5, NPS 0-10, CES 1-7).",
+        tables=("surveys",),
+        key=Key(("response_id",), content_when_missing=True),
+        row_rules=(score_in_range,),
+    ),
+    "costs": Kind(
+        "costs",
+        (
+            ColumnSpec("month", "month", True, ("mois", "periode", "period")),
+            ColumnSpec(
+                "category",
+                "label:category",
+                True,
+                ("categorie", "type de cout", "nature", "cost type", "poste"),
+            ),
+            ColumnSpec("amount", "money0", True, ("montant", "cout", "cost", "amount eur")),
+            ColumnSpec("channel", "label:channel", False, ("canal",)),
+            ColumnSpec("segment", "text", False, ("segment client",)),
+        ),
+        "One row per month and cost category of the collection function.",
+        tables=("costs",),
+        key=Key(("month", "category", "channel", "segment")),
+    ),
+}
+
+# Recognised values of descriptive columns (EN and FR forms, compared with normalize_value).
+LABELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "delivery_channel": {
+        "paper": ("papier", "courrier", "post", "postal", "mail_paper"),
+        "email": ("e_mail", "courriel", "mail", "pdf", "pdf_email"),
+        "portal": ("portail", "plateforme", "chorus", "chorus_pro", "web", "platform"),
+        "edi": ("echange_de_donnees_informatise", "electronic_data_interchange"),
+    },
+    "channel": {
+        "email": ("e_mail", "courriel", "mail", "email_reminder", "relance_email"),
+        "phone": ("telephone", "call", "appel", "tel", "phone_call", "appel_telephonique"),
+        "sms": ("text", "texto", "text_message"),
+        "letter": ("lettre", "courrier", "postal_letter", "lettre_de_relance"),
+        "ivr": ("svi", "serveur_vocal", "robocall", "automated_call", "appel_automatique"),
+        "portal": ("portail", "web", "self_service", "libre_service"),
+        "formal_notice": ("mise_en_demeure", "med", "notice", "final_notice", "demand_letter"),
+        "agency": ("agence", "agence_de_recouvrement", "collection_agency", "recouvrement_externe"),
+        "legal": (
+            "juridique",
+            "contentieux",
+            "injonction_de_payer",
+            "legal_action",
+            "tribunal",
+            "huissier",
+        ),
+    },
+    "outcome": {
+        "promise_to_pay": ("promise", "ptp", "promesse", "promesse_de_paiement"),
+        "paid": ("paye", "regle", "payment", "paiement"),
+        "no_answer": (
+            "no_response",
+            "pas_de_reponse",
+            "sans_reponse",
+            "injoignable",
+            "unreachable",
+            "voicemail",
+            "messagerie",
+        ),
+        "dispute": ("litige", "contestation", "disputed", "conteste"),
+        "refused": ("refus", "refuse", "refusal"),
+        "other": ("autre",),
+    },
+    "method": {
+        "transfer": (
+            "virement",
+            "wire",
+            "bank_transfer",
+            "sepa_transfer",
+            "virement_sepa",
+            "sepa_credit_transfer",
+            "bacs",
+        ),
+        "direct_debit": ("prelevement", "sepa_direct_debit", "sepa_dd", "prelevement_sepa", "dd"),
+        "card": ("carte", "carte_bancaire", "cb", "credit_card", "card_payment"),
+        "check": ("cheque", "cheques"),
+        "cash": ("especes",),
+        "portal": ("portail", "online", "en_ligne", "web"),
+    },
+    "category": {
+        "staff": ("personnel", "salaires", "salaries", "payroll", "masse_salariale"),
+        "agency": ("agence", "recouvrement_externe", "agence_de_recouvrement"),
+        "tools": ("outils", "logiciel", "software", "licences", "licenses", "saas"),
+        "postage": ("affranchissement", "frais_postaux", "courrier", "timbres", "mail"),
+        "legal": ("juridique", "contentieux", "frais_juridiques", "avocat", "huissier"),
+        "other": ("autre", "divers", "misc"),
+    },
+}
+
+STATUS = {
+    "completed": (
+        "complete",
+        "ok",
+        "paid",
+        "success",
+        "successful",
+        "done",
+        "cleared",
+        "settled",
+        "termine",
+        "reussi",
+        "effectue",
+        "paye",
+        "valide",
+        "encaisse",
+        "complet",
+    ),
+    "failed": (
+        "fail",
+        "failure",
+        "rejected",
+        "declined",
+        "bounced",
+        "returned",
+        "echoue",
+        "echec",
+        "rejete",
+        "refuse",
+        "impaye",
+    ),
+    "incomplete": ("incomplet", "abandoned", "abandonne", "interrompu", "partial_attempt"),
+    "input_error": (
+        "input_error",
+        "error",
+        "erreur",
+        "erreur_de_saisie",
+        "invalid",
+        "wrong_reference",
+        "mauvaise_reference",
+        "saisie_erronee",
+    ),
+}
+
+SURVEY_TYPES = {
+    "csat": ("satisfaction", "customer_satisfaction", "csat_score"),
+    "nps": ("net_promoter_score", "promoter", "recommandation"),
+    "ces": ("customer_effort_score", "effort", "effort_client"),
+}
+
+OWNER_ALIASES = {
+    "Billing (ADV)": (
+        "billing",
+        "adv",
+        "facturation",
+        "facturation_adv",
+        "billing_adv",
+        "administration_des_ventes",
+    ),
+    "Sales": ("commercial", "ventes", "vente", "sales_team", "commerce"),
+    "Logistics": ("logistique", "supply_chain", "livraison", "delivery"),
+    "Accounting": ("comptabilite", "compta", "accounts", "finance_comptabilite"),
+    "Customer": ("client", "customer_side", "debtor"),
+    "Credit & Collections": (
+        "credit_collections",
+        "credit",
+        "collections",
+        "recouvrement",
+        "credit_recouvrement",
+        "credit_management",
+        "credit_and_collections",
+    ),
+}
+
+
+def lookup(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Map each normalised form (the code itself included) to its canonical code."""
+    out: dict[str, str] = {}
+    for code, aliases in table.items():
+        out[normalize_value(code)] = code
+        for a in aliases:
+            out[normalize_value(a)] = code
+    return out
+
+
+# Headers of the French templates (each must match its column; a test checks it).
+FR_HEADERS = {
+    "customer_id": "Code client",
+    "name": "Raison sociale",
+    "segment": "Segment client",
+    "region": "Région",
+    "country": "Pays",
+    "industry": "Secteur d'activité",
+    "risk_class": "Classe de risque",
+    "payment_terms_days": "Délai de paiement",
+    "collector": "Chargé de recouvrement",
+    "preferred_channel": "Canal préféré",
+    "invoice_id": "N° facture",
+    "issue_date": "Date facture",
+    "due_date": "Date d'échéance",
+    "amount": "Montant TTC",
+    "currency": "Devise",
+    "disputed": "Litige",
+    "delivery_channel": "Mode d'envoi",
+    "paid_date": "Date de règlement",
+    "paid_amount": "Montant réglé",
+    "payment_id": "N° règlement",
+    "payment_date": "Date de paiement",
+    "method": "Mode de règlement",
+    "status": "Statut",
+    "action_id": "N° action",
+    "action_date": "Date de relance",
+    "channel": "Canal",
+    "outcome": "Résultat",
+    "promised_date": "Date promise",
+    "promised_amount": "Montant promis",
+    "cost": "Coût",
+    "reason": "Motif de retard",
+    "owner": "Responsable",
+    "recorded_date": "Date de saisie",
+    "resolved_date": "Date de résolution",
+    "comment": "Commentaire",
+    "response_id": "ID réponse",
+    "response_date": "Date de réponse",
+    "survey_type": "Type d'enquête",
+    "score": "Note",
+    "touchpoint": "Point de contact",
+    "month": "Mois",
+    "category": "Catégorie",
+}
+
+
+def template_headers(kind: str, lang: str) -> list[str]:
+    """The header row of a blank file of ``kind``, in English (canonical) or French."""
+    cols = [c.name for c in KINDS[kind].columns]
+    return cols if lang == "en" else [FR_HEADERS[c] for c in cols]

@@ -1,0 +1,111 @@
+"""What an import tells its user: problems by row and column, counts, and what it created."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_LISTED = 500  # problems kept in full; the rest are counted
+
+
+@dataclass
+class Problem:
+    """One thing wrong in a file. ``row`` is the row number as a spreadsheet shows it."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+
+    def text(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        head = ", ".join(where) or "file"
+        value = f" (value: {self.value!r})" if self.value not in (None, "") else ""
+        return f"{head}: {self.message}{value}. Fix: {self.fix}"
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    sha256: str = ""
+    rows_read: int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # file header -> canonical column
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    notes: list[str] = field(default_factory=list)
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    customers_created: list[str] = field(default_factory=list)
+    batch_id: int | None = None
+    committed: bool = False
+    dry_run: bool = False
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append(problem)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def text(self) -> str:
+        lines = [f"{self.kind} file {self.file}: {self.rows_read} rows read."]
+        if self.columns:
+            lines.append("Columns: " + ", ".join(f"{k} -> {v}" for k, v in self.columns.items()))
+        if self.ignored_columns:
+            lines.append(
+                "Ignored columns (not part of this kind): " + ", ".join(self.ignored_columns)
+            )
+        lines.extend(self.notes)
+        if not self.ok:
+            lines.append(f"REFUSED: {self.problem_count} problem(s); nothing was written.")
+            lines.extend("  - " + p.text() for p in self.problems)
+            if self.problem_count > len(self.problems):
+                lines.append(f"  ... and {self.problem_count - len(self.problems)} more.")
+            return "\n".join(lines)
+        verb = "Would write" if self.dry_run else "Committed"
+        lines.append(
+            f"{verb}: {self.added} added, {self.replaced} replaced, "
+            f"{self.unchanged} unchanged" + (f" (batch {self.batch_id})." if self.batch_id else ".")
+        )
+        if self.customers_created:
+            shown = ", ".join(self.customers_created[:10])
+            more = len(self.customers_created) - 10
+            lines.append(
+                f"Created {len(self.customers_created)} unknown customer(s) in segment "
+                f"'Unassigned': {shown}" + (f" and {more} more" if more > 0 else "")
+            )
+        return "\n".join(lines)
+
+
+class ImportRefused(Exception):
+    """Raised when a file is refused; carries the full report. Nothing was written."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(report.text())
+        self.report = report
+
+
+def add_problems(
+    report: ImportReport, mask: pd.Series, raw: pd.Series, header: str, message: str, fix: str
+) -> None:
+    """One problem per row where ``mask`` is set (600 listed at most, the rest counted)."""
+    for row in mask[mask].index[:600]:
+        report.add(Problem(int(row), header, str(raw.at[row]), message, fix))
+    extra = int(mask.sum()) - min(int(mask.sum()), 600)
+    report.problem_count += extra

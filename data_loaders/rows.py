@@ -1,0 +1,120 @@
+"""From checked rows to table rows: the columns each table stores, keys, and the row hash that
+tells a changed row from an unchanged one on re-import."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dashboard.storage.models import FACT_TABLES
+from data_loaders.kinds import Key, Kind
+
+BOOKKEEPING = {"id", "key", "row_hash", "batch_id", "replaced_by"}
+
+
+def value_columns(table: str) -> list[str]:
+    return [c.name for c in FACT_TABLES[table].__table__.columns if c.name not in BOOKKEEPING]
+
+
+def row_hash(frame: pd.DataFrame) -> pd.Series:
+    """A stable 64-bit hash of the values (same values, same hash, on every run).
+
+    The hash of each cell's text as ``str()`` writes it (a missing value as an empty text:
+    parsing leaves no empty text), combined across columns. Stored, so it must never change:
+    re-importing an unchanged file finds its rows unchanged by it.
+    """
+    text = pd.DataFrame({c: column_text(frame[c]) for c in frame.columns}, index=frame.index)
+    return pd.util.hash_pandas_object(text, index=False).astype("int64")
+
+
+def column_text(col: pd.Series) -> pd.Series:
+    """``str()`` of every cell, empty where missing: built by Arrow, not cell by cell."""
+    try:
+        if col.dtype == bool:
+            arr = pa.array(np.where(col.to_numpy(), "True", "False"))
+        elif col.dtype == "Int64" or col.dtype.kind in "iu":
+            arr = pc.cast(pa.array(col, from_pandas=True), pa.string())
+        elif col.dtype == object or col.dtype == "str":
+            arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        else:
+            raise TypeError(col.dtype)
+        return pd.Series(arr.fill_null(""), index=col.index, dtype="str")
+    except (TypeError, pa.ArrowException):  # anything else, as str() writes it
+        return col.astype(object).where(col.notna(), "").astype(str)
+
+
+def content_key(frame: pd.DataFrame) -> pd.Series:
+    return "h:" + row_hash(frame).map(lambda v: format(v & 0xFFFFFFFFFFFFFFFF, "016x"))
+
+
+def key_or_content(ids: pd.Series, values: pd.DataFrame) -> pd.Series:
+    """The row's own id, or for rows without one a key made from its values."""
+    missing = ids.isna()
+    if not missing.any():
+        return ids
+    return ids.where(~missing, content_key(values[missing]))
+
+
+def with_keys(table: str, frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    cols = value_columns(table)
+    frame = frame.reindex(columns=cols)
+    frame.insert(0, "row_hash", row_hash(frame))
+    frame.insert(0, "key", key.values)
+    return frame
+
+
+def shape(kind: Kind, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Canonical columns of a file kind -> rows of each table it writes, keyed as the kind
+    declares (money columns become the table's ``*_cents``)."""
+    table = kind.tables[0]
+    stored = set(value_columns(table))
+    df = df.rename(
+        columns={
+            c.name: f"{c.name}_cents"
+            for c in kind.columns
+            if c.type.startswith("money") and f"{c.name}_cents" in stored
+        }
+    )
+    for column, value in kind.fill.items():
+        df[column] = df[column].fillna(value)
+    out = {table: with_keys(table, df, row_keys(kind.key, df, table))}
+    if kind.settles:
+        out["payments"] = settlement_payments(df)
+    return out
+
+
+def row_keys(key: Key, df: pd.DataFrame, table: str) -> pd.Series:
+    """Each row's key: its id (or joined key columns), or its content where the id is empty."""
+    if key.content_when_missing:
+        return key_or_content(df[key.columns[0]], df.reindex(columns=value_columns(table)))
+    if len(key.columns) == 1:
+        return df[key.columns[0]]
+    joined = df[key.columns[0]].fillna("")
+    for column in key.columns[1:]:
+        joined = joined + "|" + df[column].fillna("")
+    return joined
+
+
+def settlement_payments(df: pd.DataFrame) -> pd.DataFrame:
+    """A ledger row's settlement as one completed payment, keyed ``ledger:<invoice_id>``
+    (paid amount, else the invoice's amount)."""
+    paid = df[df["paid_date"].notna()].copy()
+    amount = paid["paid_amount"].astype("Int64")
+    paid["amount_cents"] = amount.where(amount.notna(), paid["amount_cents"])
+    paid = paid[paid["amount_cents"] > 0]
+    paid["payment_date"], paid["status"] = paid["paid_date"], "completed"
+    paid["payment_id"], paid["method"] = None, None
+    return with_keys("payments", paid, "ledger:" + paid["invoice_id"])
+
+
+def remember_customers(df: pd.DataFrame, attrs: dict[str, dict]) -> None:
+    """First-seen customer attributes of a ledger (name, segment, region, country, collector)."""
+    cols = [c for c in ("name", "segment", "region", "country", "collector") if c in df]
+    firsts = df.drop_duplicates("customer_id")
+    for row in firsts[["customer_id", *cols]].itertuples(index=False):
+        if row.customer_id not in attrs:
+            attrs[row.customer_id] = {
+                c: getattr(row, c) for c in cols if getattr(row, c) is not None
+            }

@@ -1,0 +1,1 @@
+"""The app end to end: AppTest, a real browser, an installed wheel."""

@@ -1,0 +1,353 @@
+"""The dashboard through streamlit.testing.v1.AppTest, on a fixture database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from benchmarks.generate import generate
+from dashboard.demo.data import load_demo
+from dashboard.metrics import METRICS, Filters, Period, kpis
+from dashboard.presentation.i18n import fmt_value
+from dashboard.storage.store import list_batches, open_store
+from data_loaders import parallel
+from data_loaders.importer import import_file
+from tests.conftest import FIXTURES, IBM, new_database, table_counts
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app" / "main.py")
+END = dt.date(2025, 6, 30)
+PAGES = ["overview", "collections", "satisfaction", "reasons", "segments", "customer", "data"]
+CARDS = [
+    "receivables",
+    "overdue_pct",
+    "dso",
+    "cei",
+    "recovery_rate",
+    "cost_to_collect",
+    "csat",
+    "nps",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    url, drop = new_database(tmp_path_factory.mktemp("app"))
+    load_demo(open_store(url), seed=5, customers=40, months=12, end=END)
+    yield url
+    drop()
+
+
+def fresh_app(url: str, monkeypatch, **query) -> AppTest:
+    """An app on the database at ``url``, with Streamlit's caches emptied; not yet run."""
+    monkeypatch.setenv("ENCAISSE_DB_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(query)
+    return at
+
+
+@pytest.fixture
+def app(demo_url, monkeypatch):
+    """A fresh app on the demo database, run once."""
+    at = fresh_app(demo_url, monkeypatch)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def engine_for(url: str):
+    return open_store(url)
+
+
+def shown(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected(url: str, filters: Filters | None = None, lang: str = "en") -> dict[str, str]:
+    k = kpis(engine_for(url), Period(END - dt.timedelta(days=89), END), filters or Filters())
+    return {
+        METRICS[n].label if lang == "en" else n: fmt_value(k[n], METRICS[n].unit, lang)
+        for n in CARDS
+    }
+
+
+def test_overview_cards_equal_the_metric_layer(app, demo_url):
+    assert app.title[0].value == "Overview"
+    assert shown(app) == expected(demo_url)
+    helps = {m.label: m.proto.help for m in app.metric}
+    assert "receivables(T) =" in helps["Receivables"]
+
+
+def test_a_filter_changes_the_figures(app, demo_url):
+    before = shown(app)
+    app.multiselect(key="segment").set_value(["Retail"]).run()
+    assert not app.exception
+    after = shown(app)
+    assert after != before
+    assert after == expected(demo_url, Filters(segments=("Retail",)))
+
+
+def test_period_preset_changes_the_figures(app, demo_url):
+    app.selectbox(key="preset").set_value("last30").run()
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=29), END))
+    assert shown(app)["DSO"] == fmt_value(k["dso"], "days", "en")
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(app, page, lang):
+    app.segmented_control(key="lang").set_value(lang).run()
+    app.switch_page(f"../../pages/{page}.py").run()
+    assert not app.exception, app.exception
+    assert app.title, page
+    if page not in ("data", "customer"):  # tables show a gap as "—", not the grid's "None"
+        assert any(t.proto.placeholder == "—" for t in app.dataframe), page
+
+
+def test_french_interface_formats_numbers(app, demo_url):
+    app.segmented_control(key="lang").set_value("FR").run()
+    assert app.title[0].value == "Vue d'ensemble"
+    values = [m.value for m in app.metric]
+    assert values[0].endswith("\u00a0€") and "\u202f" in values[0]
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END))
+    assert values[2] == fmt_value(k["dso"], "days", "fr")
+
+
+def test_french_cards_take_label_and_formula_from_the_kpi_declaration(app):
+    app.segmented_control(key="lang").set_value("FR").run()
+    helps = {m.label: m.proto.help for m in app.metric}
+    assert set(helps) >= {METRICS[n].label_fr for n in CARDS}
+    assert "Formule : " + METRICS["dso"].formula_fr == helps[METRICS["dso"].label_fr]
+
+
+def test_a_write_from_elsewhere_shows_on_the_next_rerun(tmp_path, monkeypatch):
+    """Reads are cached per data version: an import made outside this session (the command
+    line, another user) changes the figures at the next rerun, not after a cache expiry."""
+    url, drop = new_database(tmp_path)
+    try:
+        load_demo(open_store(url), seed=3, customers=20, months=6, end=END)
+        at = fresh_app(url, monkeypatch)
+        at.run()
+        before = shown(at)["Receivables"]
+        assert before == expected(url)["Receivables"]
+        late = tmp_path / "late.csv"
+        late.write_text(
+            "invoice_id,customer_id,issue_date,due_date,amount\n"
+            f"LATE-1,C1001,{END.isoformat()},{(END + dt.timedelta(days=30)).isoformat()},"
+            "123456.78\n"
+        )
+        import_file(open_store(url), "invoices", late)  # not through this app
+        at.run()
+        assert not at.exception
+        after = shown(at)["Receivables"]
+        assert after != before and after == expected(url)["Receivables"]
+    finally:
+        drop()
+
+
+def test_customer_page_shows_one_customer(app, demo_url):
+    app.switch_page("../../pages/customer.py").run()
+    app.selectbox(key="customer").set_value("C1003").run()
+    assert not app.exception
+    assert any(s.value == "Open items" for s in app.subheader)
+    assert len(app.dataframe) >= 5
+    assert app.query_params["customer"] in ("C1003", ["C1003"])
+
+
+def test_customer_link_opens_that_customer(demo_url, monkeypatch):
+    at = fresh_app(demo_url, monkeypatch)
+    at.run()
+    at.query_params["customer"] = "C1002"
+    at.switch_page("../../pages/customer.py").run()
+    assert not at.exception
+    assert at.selectbox(key="customer").value == "C1002"
+    assert any(s.value == "Open items" for s in at.subheader)
+
+
+def test_upload_refuses_a_bad_file_and_writes_nothing(app, demo_url, tmp_path):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    bad = b"invoice_id,customer_id,issue_date,due_date,amount\nX1,C1000,2025-06-01,2025-06-30,-10\n"
+    app.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Nothing was written" in e.value for e in app.error)
+    [report] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
+    assert report[["Row", "Column", "Value"]].values.tolist() == [[2, "amount", "-10"]]
+    assert table_counts(engine) == before
+
+
+def test_upload_commits_a_good_file_and_undo_removes_it(app, demo_url):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    content = (FIXTURES / "factures_fr_cp1252.csv").read_bytes()
+    app.file_uploader[0].set_value(("factures.csv", content, "text/csv")).run()
+    assert any("invoices" in c.value for c in app.caption)  # detected kind
+    app.button(key="check_upload").click().run()
+    assert any("valid" in s.value for s in app.success)
+    assert table_counts(engine) == before
+    app.button(key="commit_upload").click().run()
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 4
+    newest = list_batches(engine)[0]
+    assert newest["file"] == "factures.csv"
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert not app.exception
+    assert table_counts(engine)["invoices"] == before["invoices"]
+    assert newest["id"] not in [b["id"] for b in list_batches(engine)]
+
+
+def test_owner_of_a_cause_is_edited_and_saved_from_the_reasons_page(demo_url, monkeypatch):
+    from dashboard.storage.store import set_reason_owner, taxonomy
+
+    engine = engine_for(demo_url)
+    codes = [c["code"] for c in taxonomy(engine)]
+    period = Period(END - dt.timedelta(days=89), END)
+    assert {
+        r["owner"] for r in kpis(engine, period)["late_reasons"] if r["reason"] == "forgotten"
+    } == {"Customer"}
+    at = fresh_app(demo_url, monkeypatch)
+    at.run()
+    at.switch_page("../../pages/reasons.py").run()
+    # the editor's own edit state, as the browser sends it: row of "forgotten" -> Sales
+    at.session_state["taxonomy"] = {
+        "edited_rows": {codes.index("forgotten"): {"owner": "Sales"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="save_owners").click().run()
+    assert not at.exception
+    try:
+        assert {c["code"]: c["owner"] for c in taxonomy(engine)}["forgotten"] == "Sales"
+        assert {
+            r["owner"] for r in kpis(engine, period)["late_reasons"] if r["reason"] == "forgotten"
+        } == {"Sales"}
+    finally:
+        set_reason_owner(engine, "forgotten", "Customer")
+
+
+def test_welcome_page_on_an_empty_database(db_url, monkeypatch):
+    url = db_url
+    at = fresh_app(url, monkeypatch)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Encaisse"
+    assert at.button(key="load_demo")
+    at.button(key="load_demo").click().run()
+    assert not at.exception
+    assert table_counts(open_store(url))["invoices"] > 1000
+    assert at.title[0].value == "Overview"
+
+
+def test_welcome_leads_to_the_data_page(db_url, monkeypatch):
+    at = fresh_app(db_url, monkeypatch)
+    at.run()
+    at.button(key="go_upload").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+
+
+def test_segments_page_opens_a_customer(app):
+    app.switch_page("../../pages/segments.py").run()
+    app.selectbox(key="open_customer").set_value("C1003").run()
+    assert not app.exception
+    assert app.title[0].value == "Customer"
+    assert any(s.value == "Open items" for s in app.subheader)
+
+
+def test_url_reproduces_the_view(demo_url, monkeypatch):
+    at = fresh_app(demo_url, monkeypatch, segment=["SMB"], lang="FR")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Vue d'ensemble"
+    assert at.multiselect(key="segment").value == ["SMB"]
+    k = kpis(
+        engine_for(demo_url), Period(END - dt.timedelta(days=89), END), Filters(segments=("SMB",))
+    )
+    assert at.metric[0].value == fmt_value(k["receivables"], "EUR", "fr")
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
+    if not IBM.exists():
+        pytest.skip(f"IBM sample not found at {IBM}")
+    from data_loaders.importer import import_file
+
+    url = db_url
+    import_file(open_store(url), "ledger", IBM)
+    at = fresh_app(
+        url, monkeypatch, lang=lang, preset="Year to date" if lang == "EN" else "Année en cours"
+    )
+    at.run()
+    assert not at.exception, at.exception
+    k = kpis(open_store(url), Period(dt.date(2014, 1, 1), dt.date(2014, 1, 9)))
+    assert at.metric[0].value == fmt_value(k["receivables"], "EUR", lang.lower())
+    for page in PAGES:
+        at.switch_page(f"../../pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+
+
+def test_segment_table_has_every_kpi_per_segment(app, demo_url):
+    app.switch_page("../../pages/segments.py").run()
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["Segment", *[m.label for m in METRICS.values()]]
+    retail = table.set_index("Segment").loc["Retail"]
+    k = kpis(
+        engine_for(demo_url),
+        Period(END - dt.timedelta(days=89), END),
+        Filters(segments=("Retail",)),
+    )
+    assert retail["Receivables"] == k["receivables"]
+    assert retail["DSO"] == pytest.approx(k["dso"])
+
+
+def test_every_page_uses_the_configured_reporting_currency(demo_url, monkeypatch):
+    from dashboard.storage.store import set_setting
+
+    engine = engine_for(demo_url)
+    set_setting(engine, "currency", "USD")
+    try:
+        at = fresh_app(demo_url, monkeypatch, customer="C1003")
+        at.run()
+        at.switch_page("../../pages/customer.py").run()
+        assert not at.exception
+        assert at.metric[0].value.startswith("$")
+    finally:
+        set_setting(engine, "currency", "EUR")
+
+
+def test_an_upload_cut_in_two_lands_like_any_other(app, demo_url, monkeypatch, tmp_path):
+    """A big upload is staged by two processes (the app's server has threads: spawned)."""
+    made = []
+    real_init = parallel.Helper.__init__
+
+    def spy(self, method=None):
+        real_init(self, method)
+        made.append(self)
+
+    monkeypatch.setattr(parallel.Helper, "__init__", spy)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)  # this small file counts as big
+    files = generate(tmp_path, 3_000, dt.date(2026, 10, 31))
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    app.file_uploader[0].set_value(("big.csv", files["invoices"].read_bytes(), "text/csv")).run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 3_000
+    assert made and all(h.result is not None for h in made)  # cut in two, and both parts in
+    assert {h.method for h in made} == {"spawn"}
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine)["invoices"] == before["invoices"]

@@ -1,0 +1,279 @@
+"""The dashboard in a real browser: Debian's Chromium driven by playwright.
+
+Starts ``encaisse serve`` on demo data, opens every page in English and French, uploads a file
+through the Data page, and saves a screenshot of each step in tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard.demo.data import load_demo
+from dashboard.storage.store import list_batches, open_store
+from tests.conftest import FIXTURES, new_database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = [
+    "",
+    "collections",
+    "satisfaction",
+    "reasons",
+    "segments",
+    "customer?customer=C1002",
+    "data",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (scripts/test.sh installs it when run as root)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str):
+    """Start ``encaisse serve`` on ``url``; yields the base address, stops it afterwards."""
+    env = {**os.environ, "ENCAISSE_DB_URL": url}
+    with running([sys.executable, "-m", "dashboard.cli.main", "serve"], env) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], cwd: Path | None = None):
+    """Run ``command --port N`` until it answers on /_stcore/health; yields (base address,
+    process); stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(base + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the dashboard did not start: " + proc.stdout.read1().decode())
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url, drop = new_database(tmp_path_factory.mktemp("browser"))
+    load_demo(open_store(url), seed=11, customers=60, months=12, end=dt.date(2026, 10, 31))
+    for base in serve(url):
+        yield base, url, sync_api
+    drop()
+
+
+def visit_all(page, base: str, prefix: str, pages: list[str]) -> None:
+    """Every page in English and French: no exception, a title, a screenshot."""
+    for lang in ("EN", "FR"):
+        for path in pages:
+            sep = "&" if "?" in path else "?"
+            open_page(page, f"{base}/{path}{sep}lang={lang}")
+            assert page.locator("[data-testid=stException]").count() == 0, path
+            assert page.locator("h1").count() >= 1, path
+            if path.startswith("customer"):
+                heading = "Open items" if lang == "EN" else "Factures ouvertes"
+                assert page.get_by_text(heading).first.is_visible()
+            name = (path.split("?")[0] or "overview") + f"_{lang.lower()}"
+            page.screenshot(path=str(ARTIFACTS / f"{prefix}{name}.png"), full_page=True)
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=90_000)
+    page.wait_for_timeout(800)  # let charts draw
+
+
+def test_every_page_and_an_upload_in_chromium(server):
+    base, db_url, sync_api = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        visit_all(page, base, "", PAGES)
+        open_page(page, f"{base}/?lang=EN")
+        assert page.get_by_text("Receivables").first.is_visible()
+        # a table's own toolbar offers no CSV download (it would write formulas raw, to
+        # every role); Encaisse's own buttons do the exports
+        open_page(page, f"{base}/segments?lang=EN")
+        grid = page.locator("[data-testid=stDataFrame]").first
+        grid.hover()
+        toolbar = page.locator("[data-testid=stElementToolbar]").first
+        toolbar.wait_for(state="visible", timeout=10_000)
+        assert toolbar.get_by_label("Download as CSV").count() == 0
+        assert page.get_by_role("button", name="CSV").first.is_visible()
+        open_page(page, f"{base}/data?lang=EN")
+        before = len(list_batches(open_store(db_url)))
+        page.set_input_files("input[type=file]", str(FIXTURES / "factures_fr_cp1252.csv"))
+        page.get_by_text("Detected kind: invoices").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Commit the import").click()
+        page.get_by_text("Imported: batch").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "data_upload.png"), full_page=True)
+        browser.close()
+    assert len(list_batches(open_store(db_url))) == before + 1
+
+
+def test_every_page_on_the_ibm_sample_in_chromium(db_url):
+    from tests.conftest import IBM
+
+    if not IBM.exists():
+        pytest.skip(f"IBM sample not found at {IBM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from data_loaders.importer import import_file
+
+    url = db_url
+    import_file(open_store(url), "ledger", IBM)
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = [p for p in PAGES if not p.startswith("customer")] + ["customer?customer=0379-NEVHP"]
+    for base in serve(url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            visit_all(page, base, "ibm_", pages)
+            browser.close()
+
+
+SIGN_IN = {
+    "en": ("User name", "Password", "Sign in"),
+    "fr": ("Identifiant", "Mot de passe", "Se connecter"),
+}
+
+
+def sign_in(page, base: str, path: str, name: str, password: str, lang: str = "en") -> None:
+    user, secret, button = SIGN_IN[lang]
+    open_page(page, f"{base}/{path}")
+    page.get_by_label(user).fill(name)
+    page.get_by_role("textbox", name=secret).fill(password)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=90_000)
+    page.wait_for_timeout(800)
+
+
+def test_login_roles_and_hostile_text_in_chromium(db_url, tmp_path):
+    """Sign-in gate, a viewer typing the URL of a page it may not open, an admin's pages, and
+    a customer whose name is HTML and Markdown: shown as typed, never run."""
+    from dashboard.auth import accounts
+    from data_loaders.importer import import_file
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    engine = open_store(db_url)
+    load_demo(engine, seed=3, customers=30, months=12, end=dt.date(2026, 10, 31))
+    hostile = '<img src=x onerror="alert(1)"> ![p](http://127.0.0.1:9/p.png) :red[x]'
+    quoted = hostile.replace('"', '""')
+    (tmp_path / "c.csv").write_text(f'customer_id,name\nEVIL,"{quoted}"\n')
+    import_file(engine, "customers", tmp_path / "c.csv")
+    accounts.add_user(engine, "vic", "viewer-pass", "viewer", by="test")
+    accounts.add_user(engine, "ada", "admin-pass!", "admin", by="test")
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    for base in serve(db_url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            open_page(page, f"{base}/?lang=EN")
+            assert page.get_by_text("Sign in to Encaisse").is_visible()
+            assert page.get_by_text("Receivables").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+            sign_in(page, base, "", "vic", "wrong-password")
+            assert page.get_by_text("Wrong user name or password.").is_visible()
+            # a viewer who types the Data page's address: signed in, the page is not there
+            sign_in(page, base, "data?lang=EN", "vic", "viewer-pass")
+            assert page.get_by_role("heading", name="Overview").count() >= 1
+            assert page.locator("[data-testid=stFileUploader]").count() == 0
+            assert page.get_by_text("You do not have access to this page.").is_visible()
+            nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+            assert "Overview" in nav and "Data" not in nav and "Administration" not in nav
+            page.screenshot(path=str(ARTIFACTS / "viewer_types_data_url.png"), full_page=True)
+            # an admin: every page, and the hostile customer shown as text
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            # the address holds a URL-bound parameter: opening it after sign-in keeps the view
+            sign_in(page, base, "admin?lang=FR", "ada", "admin-pass!", "fr")
+            assert page.get_by_role("heading", name="Administration").count() == 1
+            assert page.locator("[data-testid=stException]").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "admin.png"), full_page=True)
+            assert page.get_by_text("Utilisateurs").first.is_visible()
+            page.get_by_role("link", name="Vue d'ensemble", exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            with page.expect_download() as download:
+                page.get_by_role(
+                    "button", name="Télécharger le dossier des indicateurs (Excel)"
+                ).click()
+            pack = tmp_path / "pack.xlsx"
+            download.value.save_as(pack)
+            from openpyxl import load_workbook
+
+            assert load_workbook(pack).sheetnames == [
+                "Indicateurs",
+                "Balance âgée",
+                "Retards par responsable",
+                "Motifs de retard",
+                "Segments",
+                "Clients les plus en retard",
+            ]
+            page.locator("[data-testid=stSidebar]").get_by_text("EN", exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            page.get_by_role("link", name="Customer", exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click()
+            page.keyboard.type("EVIL")
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(1500)
+            page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+            page.screenshot(path=str(ARTIFACTS / "hostile_customer.png"), full_page=True)
+            heading = page.locator("[data-testid=stMain] h2").first.inner_text()
+            assert heading.replace("\u200b", "") == hostile  # as typed (zero-width spaces
+            # keep its address from being linked)
+            assert page.locator("img[src='x'], img[src*='127.0.0.1:9']").count() == 0
+            assert page.locator("[data-testid=stMain] a[href*='127.0.0.1:9']").count() == 0
+            browser.close()
+    assert dialogs == []  # no script ran

@@ -1,0 +1,1 @@
+"""Loaders, store and metric engines on real files and a fresh database (SQLite, PostgreSQL)."""

@@ -1,0 +1,244 @@
+"""The columnar engine: the same integers as SQL, and never a stale copy of the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from dashboard.demo.data import load_demo
+from dashboard.metrics import Filters, Period, analytics, columnar, kpis
+from dashboard.storage.store import delete_batch, list_batches, set_reason_owner
+from data_loaders.importer import import_file
+from tests.conftest import write
+
+END = dt.date(2025, 6, 30)
+PERIODS = [
+    Period(dt.date(2025, 4, 2), END),  # 90 days
+    Period(dt.date(2025, 6, 30), END),  # one day
+    Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29)),  # before most of the data
+    Period(dt.date(2023, 1, 1), dt.date(2023, 3, 31)),  # before all of it
+    Period(dt.date(2024, 7, 1), dt.date(2025, 6, 30)),  # a year
+    Period(dt.date(2025, 7, 1), dt.date(2025, 9, 30)),  # after it
+]
+FILTERS = [
+    Filters(),
+    Filters(("SMB",)),
+    Filters(("Retail", "Key accounts"), ("Ouest",)),
+    Filters((), (), ("Camille Martin",)),
+    Filters(("No such segment",)),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory):
+    from dashboard.storage.store import make_engine, upgrade
+    from tests.conftest import new_database
+
+    url, drop = new_database(tmp_path_factory.mktemp("columnar"))
+    engine = make_engine(url)
+    upgrade(engine)
+    load_demo(engine, seed=11, customers=150, months=18, end=END)
+    yield engine
+    engine.dispose()
+    drop()
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.start}..{p.end}")
+def test_every_kpi_is_identical_in_both_engines(demo_engine, period):
+    for filters in FILTERS:
+        sql = kpis(demo_engine, period, filters, "sql")
+        cols = kpis(demo_engine, period, filters, "columnar")
+        assert cols == sql, filters  # exact: same cents, same floats, same order of reasons
+    assert sql["receivables"] is not None
+
+
+def test_breakdowns_are_identical_in_both_engines(demo_engine, monkeypatch):
+    def both(fn):
+        monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
+        a = fn()
+        monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+        return a, fn()
+
+    f = Filters(("SMB", "Retail"))
+    names = ("dso", "dso_countback", "cei", "recovery_rate", "avg_days_late", "csat", "aging")
+    a, b = both(lambda: analytics.monthly(demo_engine, END, 12, f, names))
+    assert a.equals(b) and len(a) == 12
+    a, b = both(
+        lambda: analytics.kpis_by(
+            demo_engine, PERIODS[0], Filters(), "segment", ("recovery_rate", "csat", "receivables")
+        )
+    )
+    assert a.equals(b) and len(a) >= 4
+    a, b = both(lambda: analytics.customer_list(demo_engine, END, f))
+    assert a.equals(b) and a["open_eur"].sum() > 0
+    # the most overdue first, ties by open balance then id
+    assert a["overdue_eur"].is_monotonic_decreasing
+    a, b = both(lambda: analytics.customer_list(demo_engine, END, Filters(), "c10", limit=5))
+    assert a.equals(b) and len(a) == 5
+    a, b = both(lambda: analytics.customer_behaviour(demo_engine, END, f))
+    assert a.equals(b) and a["avg_days_late"].notna().any()
+
+
+def test_settlement_day_is_the_first_day_payments_reach_the_amount(engine, tmp_path):
+    """Same-day payments count together; within 0.01; never settled stays open."""
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\n"
+            "A,C1,2024-01-01,2024-01-31,100\nB,C1,2024-01-01,2024-01-31,100\n"
+            "C,C1,2024-01-01,2024-01-31,100\n",
+        ),
+    )
+    import_file(
+        engine,
+        "payments",
+        write(
+            tmp_path,
+            "p.csv",
+            "payment_id,invoice_id,payment_date,amount,status\n"
+            "1,A,2024-02-03,60,completed\n2,A,2024-02-05,30,completed\n"
+            "3,A,2024-02-05,9.99,completed\n4,A,2024-02-07,5,completed\n"
+            "5,B,2024-02-01,100,failed\n6,C,2024-01-20,100,completed\n",
+        ),
+    )
+    cols = columnar.columns_for(engine, "columnar")
+    settled = {int(cols.inv_amount[i]): None for i in range(3)}
+    days = sorted(int(d) for d in cols.inv_settled)
+    assert days == [
+        columnar.day(dt.date(2024, 1, 20)),
+        columnar.day(dt.date(2024, 2, 5)),
+        columnar.NEVER,
+    ]
+    assert settled  # three invoices of 100
+    p = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert kpis(engine, p, choice="columnar")["avg_days_late"] == 5  # A: Feb 5 − Jan 31
+    assert kpis(engine, p, choice="sql")["avg_days_late"] == 5
+
+
+def test_columns_follow_every_write(engine, tmp_path):
+    """Import, undo and a taxonomy change each move the data version; the copy follows."""
+    p = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\n"
+            "A,C1,2024-01-10,2024-02-09,1000\nB,C1,2024-02-15,2024-03-16,500\n",
+        ),
+    )
+    first = columnar.columns_for(engine, "columnar")
+    assert kpis(engine, p, choice="columnar")["receivables"] == 1500
+    assert columnar.columns_for(engine, "columnar") is first  # same version: held in memory
+
+    import_file(
+        engine,
+        "payments",
+        write(
+            tmp_path, "p.csv", "payment_id,invoice_id,payment_date,amount\nP1,A,2024-02-20,1000\n"
+        ),
+    )
+    assert columnar.columns_for(engine, "columnar").version != first.version
+    assert kpis(engine, p, choice="columnar")["receivables"] == 500
+
+    import_file(
+        engine, "reasons", write(tmp_path, "r.csv", "invoice_id,reason\nA,invoice_not_received\n")
+    )
+    owners = {o["owner"] for o in kpis(engine, p, choice="columnar")["owners"]}
+    set_reason_owner(engine, "invoice_not_received", "Shared services")
+    now = kpis(engine, p, choice="columnar")
+    assert {o["owner"] for o in now["owners"]} == {"Shared services"} != owners
+    assert now == kpis(engine, p, choice="sql")
+
+    payments = next(b for b in list_batches(engine) if b["kind"] == "payments")
+    delete_batch(engine, payments["id"])
+    assert kpis(engine, p, choice="columnar")["receivables"] == 1500
+
+
+def test_saved_copy_is_reused_and_never_stale(engine, tmp_path):
+    """Beside an SQLite file, or in the cache folder for a server database."""
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\nA,C1,2024-01-10,2024-02-09,1000\n",
+        ),
+    )
+    cols = columnar.columns_for(engine, "columnar")
+    path = columnar.saved_path(engine)
+    assert path.exists()
+    assert path.stat().st_mode & 0o077 == 0  # a copy of the ledger: this user's alone
+    again = columnar.read_saved(path, cols.version)  # what a new process reads
+    assert again is not None
+    for name in columnar.SAVED:
+        assert np.array_equal(again.arrays[name], cols.arrays[name]), name
+    assert columnar.read_saved(path, "another version") is None
+
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "j.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\nB,C1,2024-01-10,2024-02-09,250\n",
+        ),
+    )
+    columnar._memo.clear()  # as a new process: only the (now stale) file is there
+    p = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert kpis(engine, p, choice="columnar")["receivables"] == 1250
+
+    path.write_bytes(b"PK\x03\x04 half-written by a killed process")
+    columnar._memo.clear()
+    assert kpis(engine, p, choice="columnar")["receivables"] == 1250
+    assert columnar.read_saved(path, columnar.columns_for(engine, "columnar").version)
+
+
+def test_engine_choice(engine, monkeypatch, tmp_path):
+    monkeypatch.delenv("ENCAISSE_ENGINE", raising=False)
+    assert columnar.engine_choice() != "sql"
+    monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
+    assert columnar.columns_for(engine) is None
+    monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+    assert columnar.engine_choice() != "sql"
+
+
+def test_large_postgresql_store_keeps_kpis_in_the_database(engine, tmp_path, monkeypatch):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the size limit is PostgreSQL's (SQLite always uses the columns)")
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\n"
+            "A,C1,2024-01-10,2024-02-09,1000\nB,C1,2024-01-10,2024-02-09,5\n",
+        ),
+    )
+    monkeypatch.setattr(columnar, "PG_MAX_INVOICES", 1)
+    columnar._memo.clear()
+    assert columnar.columns_for(engine) is None  # two invoices > 1: SQL in the database
+    assert columnar.columns_for(engine, "columnar") is not None  # unless forced
+    columnar._memo.clear()
+    monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")  # forced from the environment too
+    assert columnar.columns_for(engine) is not None
+    path = columnar.saved_path(engine)
+    assert path.name.startswith("columns-") and "postgres" not in path.name
+
+
+def test_schema_head_is_alembics(engine):
+    """``open_store`` skips Alembic when the schema is at ``SCHEMA_HEAD``: it must be the head."""
+    from alembic.script import ScriptDirectory
+
+    from dashboard.storage.store import SCHEMA_HEAD, alembic_config, at_head
+
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+    assert at_head(engine)  # the fixture migrated it

@@ -1,0 +1,1 @@
+"""Fast tests: pure functions on tiny inputs, no database, no UI."""

@@ -1,1 +1,0 @@
-"""Streamlit helpers shared by the entrypoint and the pages (the only UI code outside pages/)."""
