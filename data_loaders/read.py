@@ -14,6 +14,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -503,14 +504,29 @@ def check_workbook(path: Path, limits: Limits) -> None:
                 "decompression bomb",
                 "export the data again as .xlsx or CSV",
             )
-    with zipfile.ZipFile(path) as zf:
-        types = zf.read("[Content_Types].xml")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            types = zf.read("[Content_Types].xml")
+    except DAMAGED_PART:
+        refuse("the workbook cannot be opened: it is damaged (a part does not unpack)")
     if b"macroEnabled" in types or any(n.lower().endswith("vbaproject.bin") for n in names):
         refuse(
             "the workbook holds macros (an .xlsm saved under another name): refused",
             "save it in Excel as a plain workbook (.xlsx), or export it as CSV",
         )
 
+
+# What reading a part of a damaged archive raises: a bad CRC, a truncated or corrupt stream, an
+# encrypted part, a missing one.
+DAMAGED_PART = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    ValueError,
+    KeyError,
+)
 
 _ROW_NUMBER = re.compile(rb'<row\b[^>]*?\sr="([0-9]{1,9})"')
 _CELL_COLUMN = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,4})[0-9]')
@@ -536,7 +552,7 @@ def sheet_part(zf: zipfile.ZipFile, sheet: str | None) -> str | None:
         sheets = ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{main}sheet")
         wanted = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ET.ParseError):
+    except (ET.ParseError, *DAMAGED_PART):
         return None
     if wanted is None:
         return None
@@ -555,23 +571,11 @@ def check_sheet_extent(path: Path, sheet: str | None, limits: Limits) -> None:
         part = sheet_part(zf, sheet)
         if part is None or part not in zf.namelist():
             return  # the reader itself says what is wrong with the workbook
-        rows = columns = cells = 0
-        declared = None
-        tail = b""
-        with zf.open(part) as f:
-            while block := f.read(1 << 20):
-                buf = tail + block
-                cut = buf.rfind(b"<")  # the last tag may be cut in two: read it next time
-                done, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
-                if declared is None and (m := _DIMENSION.search(done)):
-                    declared = column_number(m.group(1)) * int(m.group(2))
-                cells += done.count(b"<c ") + done.count(b"<c>")
-                found = _ROW_NUMBER.findall(done)
-                if found:
-                    rows = max(rows, max(map(int, found)))
-                letters = set(_CELL_COLUMN.findall(done))
-                if letters:
-                    columns = max(columns, max(map(column_number, letters)))
+        try:
+            extent = _scan_sheet(zf, part)
+        except DAMAGED_PART:
+            return  # likewise: a part that does not unpack is reported by the reader
+    rows, columns, cells, declared = extent
     spread = rows * columns
     for area, how in ((declared or 0, "declares"), (spread, "spreads over")):
         if area > limits.sheet_cells:
@@ -586,6 +590,28 @@ def check_sheet_extent(path: Path, sheet: str | None, limits: Limits) -> None:
                     "or export it as CSV",
                 )
             )
+
+
+def _scan_sheet(zf: zipfile.ZipFile, part: str) -> tuple[int, int, int, int | None]:
+    """(last row, last column, cells, declared area) of a sheet's XML, read as a stream."""
+    rows = columns = cells = 0
+    declared = None
+    tail = b""
+    with zf.open(part) as f:
+        while block := f.read(1 << 20):
+            buf = tail + block
+            cut = buf.rfind(b"<")  # the last tag may be cut in two: read it next time
+            done, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+            if declared is None and (m := _DIMENSION.search(done)):
+                declared = column_number(m.group(1)) * int(m.group(2))
+            cells += done.count(b"<c ") + done.count(b"<c>")
+            found = _ROW_NUMBER.findall(done)
+            if found:
+                rows = max(rows, max(map(int, found)))
+            letters = set(_CELL_COLUMN.findall(done))
+            if letters:
+                columns = max(columns, max(map(column_number, letters)))
+    return rows, columns, cells, declared
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
