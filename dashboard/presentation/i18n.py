@@ -477,6 +477,10 @@ DAY_COLUMNS = {"dso", "dso_countback", "best_possible_dso", "add", "avg_days_lat
 NUMBER_COLUMNS = {"nps", "ces", "csat_score", "cash_per_cost", "last_score", "score"}
 
 
+def _digits(name: str) -> int:
+    return METRICS[name].digits if name in METRICS else 1
+
+
 def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
     """Display formatters by canonical column name: money, percentages, days, dates."""
     out = {}
@@ -485,10 +489,10 @@ def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
         if name.endswith("_eur") or name in MONEY_COLUMNS:
             out[col] = partial(fmt_money, lang=lang, currency=currency)
         elif name.endswith("_pct") or name in PCT_COLUMNS:
-            # cost to collect is a fraction of a percent: two decimals tell segments apart
-            out[col] = partial(fmt_pct, lang=lang, digits=2 if name == "cost_to_collect" else 1)
+            # a KPI's digits are declared with it (cost to collect, a fraction of a percent: 2)
+            out[col] = partial(fmt_pct, lang=lang, digits=_digits(name))
         elif name in DAY_COLUMNS:
-            out[col] = partial(fmt_number, lang=lang, digits=1)
+            out[col] = partial(fmt_number, lang=lang, digits=_digits(name))
         elif name in NUMBER_COLUMNS:
             out[col] = partial(fmt_number, lang=lang, digits=0 if name == "last_score" else 1)
         elif name.endswith("_date"):
