@@ -92,10 +92,6 @@ class Kind:
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
-    @property
-    def id_column(self) -> str | None:
-        return self.key.id_column
-
 
 CUSTOMER_ID = ColumnSpec(
     "customer_id",
