@@ -10,16 +10,25 @@ time or absolute lifetime, or at sign-out.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from urllib.parse import urlparse
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.app import cache
 from dashboard.auth import accounts
 from dashboard.presentation.i18n import t
 
 SESSION = "_auth"
+
+# Streamlit session id → (database, the session's sign-in record or None for an open install),
+# written by the gate at each run: the upload endpoint (dashboard.app.server) reads it to
+# refuse a file from a connection that has not signed in, before reading any of its body.
+_SESSIONS: dict[str, tuple[object, dict | None]] = {}
+_SESSIONS_LOCK = threading.Lock()
 
 
 def _now() -> dt.datetime:
@@ -68,11 +77,37 @@ def sign_out(engine, name: str, via: str) -> None:
     st.rerun()
 
 
+def _register(engine, session: dict | None) -> None:
+    """Remember which sign-in this browser session holds (None: an open install), and forget
+    the sessions Streamlit has closed."""
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not run by a Streamlit server
+        return
+    runtime = Runtime.instance() if Runtime.exists() else None
+    with _SESSIONS_LOCK:
+        _SESSIONS[ctx.session_id] = (engine, session)
+        if runtime is not None:
+            for sid in [s for s in _SESSIONS if not runtime.is_active_session(s)]:
+                del _SESSIONS[sid]
+
+
+def may_upload(session_id: str) -> bool:
+    """Whether the browser session ``session_id`` may send a file now: it has run the gate
+    and is signed in with the right to upload (or nobody has an account yet)."""
+    with _SESSIONS_LOCK:
+        known = _SESSIONS.get(session_id)
+    if known is None:  # never through the gate: nothing is accepted before sign-in
+        return False
+    engine, session = known
+    return download_allowed(engine, session, "upload")
+
+
 def gate(lang: str) -> accounts.Account:
     """The signed-in account (everyone is admin while no user exists); otherwise render the
     sign-in form and stop the run."""
     engine = cache.engine()
     if not accounts.has_users(engine):
+        _register(engine, None)
         return accounts.OPEN_ACCESS
     session = st.session_state.get(SESSION)
     if session and accounts.session_expired(session["signed_in_at"], session["last_seen"]):
@@ -101,6 +136,7 @@ def gate(lang: str) -> accounts.Account:
         account = accounts.get_account(engine, session["name"])  # removed or re-roled: at once
         if account is not None:
             session["last_seen"] = _now()
+            _register(engine, session)
             side = st.sidebar
             side.caption(
                 t(
@@ -114,6 +150,7 @@ def gate(lang: str) -> accounts.Account:
                 sign_out(engine, account.name, session["via"])
             return account
         st.session_state.pop(SESSION, None)
+    _register(engine, {"ended": True})  # signed out, expired or removed: no upload
     # the address asked for is opened after sign-in (the form itself has no pages)
     st.session_state.setdefault("_wanted", _requested_page())
     login_form(engine, lang)

@@ -346,7 +346,7 @@ def cmd_serve(args, url) -> int:
         "-m",
         "streamlit",
         "run",
-        str(resources.app_entry()),
+        str(resources.server_entry()),
         *resources.streamlit_flags(),
         f"--server.port={args.port}",
     ]

@@ -22,6 +22,11 @@ def app_entry() -> Path:
     return PACKAGE / "app" / "main.py"
 
 
+def server_entry() -> Path:
+    """What ``streamlit run`` serves: the entrypoint behind Encaisse's guards (an ``st.App``)."""
+    return PACKAGE / "app" / "server.py"
+
+
 def pages_dir() -> Path:
     """The folder of the Streamlit pages."""
     return _first(PACKAGE / "pages", PACKAGE.parent / "pages")

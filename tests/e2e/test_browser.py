@@ -277,3 +277,67 @@ def test_login_roles_and_hostile_text_in_chromium(db_url, tmp_path):
             assert page.locator("[data-testid=stMain] a[href*='127.0.0.1:9']").count() == 0
             browser.close()
     assert dialogs == []  # no script ran
+
+
+def _session_ids(page) -> list[str]:
+    """The Streamlit session ids the server announces to ``page`` (its NewSession message)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    found: list[str] = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg.FromString(payload)
+            if msg.WhichOneof("type") == "new_session":
+                found.append(msg.new_session.initialize.session_id)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return found
+
+
+PUT_FILE = """async ([sid, size]) => {
+    const token = document.cookie.split('; ').find(c => c.startsWith('_streamlit_xsrf='))
+        ?.split('=')[1];
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(size)]), 'ledger.csv');
+    const answer = await fetch(`/_stcore/upload_file/${sid}/f${Date.now()}`,
+        {method: 'PUT', headers: {'X-Xsrftoken': token}, body: form});
+    return answer.status;
+}"""
+
+
+def _rss_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+
+def test_uploads_refused_before_sign_in(db_url):
+    """Streamlit's upload endpoint takes a file from any open browser tab; Encaisse's server
+    refuses it (403, body unread) until the tab has signed in with the right to upload."""
+    from dashboard.auth import accounts
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    engine = open_store(db_url)
+    load_demo(engine, seed=3, customers=20, months=6, end=dt.date(2026, 10, 31))
+    accounts.add_user(engine, "uma", "uploader-pass", "uploader", by="test")
+    accounts.add_user(engine, "vic", "viewer-pass", "viewer", by="test")
+    env = {**os.environ, "ENCAISSE_DB_URL": db_url}
+    command = [sys.executable, "-m", "dashboard.cli.main", "serve"]
+    with running(command, env) as (base, proc), sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        statuses = {}
+        for name, password in (("uma", "uploader-pass"), ("vic", "viewer-pass")):
+            page = browser.new_page()
+            sessions = _session_ids(page)
+            open_page(page, f"{base}/?lang=EN")
+            assert page.get_by_text("Sign in to Encaisse").is_visible()
+            before = _rss_mb(proc.pid)
+            # three 100 MiB files before sign-in: none accepted, none kept in memory
+            refused = [page.evaluate(PUT_FILE, [sessions[-1], 100 * 2**20]) for _ in range(3)]
+            assert refused == [403, 403, 403]
+            assert _rss_mb(proc.pid) - before < 50
+            sign_in(page, base, "", name, password)
+            statuses[name] = page.evaluate(PUT_FILE, [sessions[-1], 1000])
+            page.close()
+        browser.close()
+    assert statuses == {"uma": 204, "vic": 403}  # an uploader may; a viewer never
