@@ -202,12 +202,59 @@ def authenticate(
     Each attempt is counted as a failure, under the write lock, before its password is checked
     (and forgiven if it proves right), so parallel attempts queue on the counter: none slips
     past it, and every attempt leaves exactly one audit row. At most ``PARALLEL_CHECKS``
-    passwords are checked at once (each Argon2 check holds 64 MiB).
+    attempts are between their count and their verdict at once (each Argon2 check holds
+    64 MiB): so a crowd of right passwords from one address (an office behind one proxy)
+    never has more than that many counted in advance, and is never taken for a guesser.
     """
-    now = now or _now()
     # whatever was typed is only ever a lookup key: bounded, and storable on every database
     name = name.replace("\x00", "").strip()[:200]
     keys = throttle_keys(name, client)
+    with _checking:
+        now = now or _now()  # read after the queue: others' failures are not in its future
+        failures, ready_at = _count_attempt(engine, name, client, keys, now)
+        if now < ready_at:
+            raise AuthError(
+                "Too many failed attempts. Try again in {seconds} s.",
+                seconds=int((ready_at - now).total_seconds()) + 1,
+            )
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(User.name, User.role, User.password_hash).where(User.name == name)
+            ).first()
+        try:
+            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
+            ok = row is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        with engine.connect() as conn, begin_write(conn):
+            if ok:  # forgiven: this name from this client starts afresh, and the client's
+                # own count takes back this attempt (its earlier failures stand)
+                conn.execute(delete(LoginThrottle).where(LoginThrottle.name == keys[0][0]))
+                for key, _ in keys[1:]:
+                    conn.execute(
+                        update(LoginThrottle)
+                        .where(LoginThrottle.name == key, LoginThrottle.failures > 0)
+                        .values(failures=LoginThrottle.failures - 1)
+                    )
+                audit(conn, name, "login", client or "")
+            else:
+                audit(
+                    conn,
+                    name,
+                    "login_failed",
+                    f"failure {failures + 1} in a row from {client or 'here'}",
+                )
+    if not ok:
+        raise AuthError(GENERIC_FAILURE)
+    return Account(row.name, row.role)
+
+
+def _count_attempt(
+    engine: Engine, name: str, client: str | None, keys: list[tuple[str, int]], now: dt.datetime
+) -> tuple[int, dt.datetime]:
+    """Count an attempt as a failure on each throttle key, unless one of them says wait
+    (then audit it as throttled). Returns the name's failures before it, and when attempts
+    may be checked again (``now`` or earlier: at once)."""
     with engine.connect() as conn, begin_write(conn):
         rows = {
             k: conn.execute(select(LoginThrottle).where(LoginThrottle.name == k)).first()
@@ -218,7 +265,7 @@ def authenticate(
             (
                 _aware(rows[k].last_failure_at) + dt.timedelta(seconds=wait_seconds(failures[k], f))
                 for k, f in keys
-                if rows[k] is not None
+                if rows[k] is not None and wait_seconds(failures[k], f) > 0
             ),
             default=now,
         )
@@ -233,42 +280,7 @@ def authenticate(
                     conn.execute(
                         update(LoginThrottle).where(LoginThrottle.name == key).values(**values)
                     )
-    if now < ready_at:
-        raise AuthError(
-            "Too many failed attempts. Try again in {seconds} s.",
-            seconds=int((ready_at - now).total_seconds()) + 1,
-        )
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(User.name, User.role, User.password_hash).where(User.name == name)
-        ).first()
-    with _checking:
-        try:
-            _hasher.verify(row.password_hash if row else _dummy_hash(), password)
-            ok = row is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
-    with engine.connect() as conn, begin_write(conn):
-        if ok:  # forgiven: this name from this client starts afresh, and the client's own
-            # count takes back this attempt (its earlier failures stand)
-            conn.execute(delete(LoginThrottle).where(LoginThrottle.name == keys[0][0]))
-            for key, _ in keys[1:]:
-                conn.execute(
-                    update(LoginThrottle)
-                    .where(LoginThrottle.name == key, LoginThrottle.failures > 0)
-                    .values(failures=LoginThrottle.failures - 1)
-                )
-            audit(conn, name, "login", client or "")
-        else:
-            audit(
-                conn,
-                name,
-                "login_failed",
-                f"failure {failures[keys[0][0]] + 1} in a row from {client or 'here'}",
-            )
-    if not ok:
-        raise AuthError(GENERIC_FAILURE)
-    return Account(row.name, row.role)
+    return failures[keys[0][0]], ready_at
 
 
 def _recent_failures(row, now: dt.datetime) -> int:

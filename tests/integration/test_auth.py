@@ -262,3 +262,50 @@ def test_password_checks_at_once_are_bounded(engine, monkeypatch):
     monkeypatch.setattr(accounts, "_hasher", Counting())
     errors = attempts_in_parallel(engine, [f"n{i}" for i in range(12)], "guess", client=None)
     assert errors and peak[0] <= accounts.PARALLEL_CHECKS
+
+
+def test_a_crowd_of_right_passwords_from_one_address_all_sign_in(engine, monkeypatch):
+    """Twenty-five colleagues behind one office proxy signing in at once: nobody is taken for
+    a guesser (counted in advance, their attempts had passed the client's limit of 10; timed
+    before their turn, a late one found an earlier one's count "in its future")."""
+    import threading
+    import time
+
+    names = [f"colleague{i:02d}" for i in range(25)]
+    for name in names:
+        accounts.add_user(engine, name, "right password", "viewer", by="test")
+    real = accounts._hasher
+
+    class Slow:  # a check as long as on a busy server
+        def verify(self, digest, password):
+            time.sleep(0.03)
+            return real.verify(digest, password)
+
+    monkeypatch.setattr(accounts, "_hasher", Slow())
+    start, signed_in, refused = threading.Barrier(len(names)), [], []
+
+    def run(name: str) -> None:
+        start.wait()
+        time.sleep(int(name[-2:]) * 0.002)  # one after another, a few ms apart
+        try:
+            signed_in.append(accounts.authenticate(engine, name, "right password", client="p"))
+        except accounts.AuthError as exc:
+            refused.append(str(exc))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert refused == [] and len(signed_in) == 25
+    assert audit_actions(engine, names[0]) == ["login"]
+
+
+def test_an_attempt_timed_before_another_one_counted_is_not_throttled(engine):
+    """Attempts queue for their turn: one timed before another that was counted first must not
+    read that count's time as "in its future" and wait (it refused right passwords)."""
+    for name in ("ann", "bob"):
+        accounts.add_user(engine, name, "right password", "viewer", by="test")
+    later = T0 + dt.timedelta(seconds=1)
+    assert accounts.authenticate(engine, "ann", "right password", later, client="office")
+    assert accounts.authenticate(engine, "bob", "right password", T0, client="office")
