@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard.app import cache, login, state, widgets
 from dashboard.metrics import AGING_BUCKETS, METRICS
 from dashboard.presentation import charts
-from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_value
+from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_kpi, fmt_value
 
 view = state.current()
 st.title(view.t("Overview"))
@@ -37,6 +37,8 @@ for row in (cards[:4], cards[4:]):
                     a=fmt_value(now["best_possible_dso"], "days", view.lang),
                     b=fmt_value(now["add"], "days", view.lang),
                 )
+            if name == "cost_to_collect" and now["collection_cost"] is None:
+                note = view.t("no cost data loaded")  # unknown, not free
             widgets.kpi_card(name, now, before, view, targets.get(name), note)
 
 st.subheader(view.t("Monthly trends"))
@@ -106,13 +108,15 @@ if view.can("exports"):
     )
 
 with st.expander(view.t("Download the KPI table")):
+    # each value as its card shows it: its unit and decimals, in the reader's language
     rows = [
         {
             "kpi": m.label_in(view.lang),
-            "value": now[m.name],
-            "previous": before[m.name],
-            "unit": m.unit,
-            "target": targets.get(m.name),
+            "value": fmt_kpi(m.name, now[m.name], view.lang, view.currency),
+            "previous": fmt_kpi(m.name, before[m.name], view.lang, view.currency),
+            "target": fmt_kpi(m.name, float(targets[m.name]), view.lang, view.currency)
+            if targets.get(m.name) not in (None, "")
+            else "—",
             "formula": m.formula_in(view.lang),
         }
         for m in METRICS.values()

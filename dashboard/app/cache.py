@@ -54,12 +54,17 @@ cached = st.cache_data(ttl=TTL, show_spinner=False)
 
 
 @cached
-def _data_end(data_version: str) -> dt.date | None:
-    return metrics.data_end_date(engine())
+def _opening(data_version: str) -> tuple[dt.date | None, dt.date | None]:
+    end = metrics.data_end_date(engine())
+    last_open = metrics.last_open_date(engine(), end) if end else None
+    return (last_open, end) if last_open else (end, None)
 
 
-def data_end() -> dt.date | None:
-    return _data_end(version())
+def opening() -> tuple[dt.date | None, dt.date | None]:
+    """The as-of date the dashboard opens on (the end of the data, or, when everything is
+    paid by then, the last day something was open), and the day the ledger is fully settled
+    (None while items are open at the end of the data)."""
+    return _opening(version())
 
 
 @cached

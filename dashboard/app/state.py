@@ -84,7 +84,8 @@ def sidebar(lang: str, account: accounts.Account) -> View:
     """Render the filters (in the entrypoint, on every page) and return the current view."""
     side = st.sidebar
     side.header(t("Filters", lang))
-    end_default = cache.data_end() or dt.date.today()
+    opens_on, settled_on = cache.opening()
+    end_default = opens_on or dt.date.today()
     preset = side.selectbox(
         t("Period", lang),
         PRESETS,
@@ -111,6 +112,16 @@ def sidebar(lang: str, account: accounts.Account) -> View:
         as_of = side.date_input(
             t("As of", lang), end_default, key="asof", bind="query-params", format="DD/MM/YYYY"
         )
+        if settled_on is not None and as_of >= end_default:
+            side.caption(
+                t(
+                    "Every invoice is paid in full by {settled}: the view opens on {date}, "
+                    "the last day with open items.",
+                    lang,
+                    settled=fmt_date(settled_on, lang),
+                    date=fmt_date(end_default, lang),
+                )
+            )
         period = preset_period(preset, as_of)
     options = cache.filter_options()
     segments = side.multiselect(
@@ -159,7 +170,7 @@ def current() -> View:
 
 def default_view() -> tuple[metrics.Period, metrics.Filters]:
     """Period and filters before any data exists (the welcome and data pages)."""
-    end = cache.data_end() or dt.date.today()
+    end = cache.opening()[0] or dt.date.today()
     return preset_period("last90", end), metrics.Filters()
 
 

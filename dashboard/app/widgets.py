@@ -13,7 +13,13 @@ from dashboard.app import login
 from dashboard.app.state import View
 from dashboard.metrics import METRICS
 from dashboard.presentation.exports import to_csv_bytes, to_xlsx_bytes
-from dashboard.presentation.i18n import KPI_HELP_PREFIX, column_formatters, fmt_number, fmt_value
+from dashboard.presentation.i18n import (
+    KPI_HELP_PREFIX,
+    column_formatters,
+    fmt_kpi,
+    fmt_number,
+    fmt_value,
+)
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -37,15 +43,15 @@ def delta_text(name: str, value, previous, view: View) -> str | None:
     """
     if value is None or previous is None:
         return None
-    unit = METRICS[name].unit
+    unit, digits = METRICS[name].unit, METRICS[name].digits
     diff = value - previous
     sign = "-" if diff < 0 else "+"
     size = abs(diff)
     if unit == "%":
-        return f"{sign}{fmt_number(size, view.lang, 1)} pts"
+        return f"{sign}{fmt_number(size, view.lang, digits)} {view.t('pts')}"
     if unit in ("days", "EUR"):
-        return sign + fmt_value(size, unit, view.lang, view.currency)
-    return f"{sign}{fmt_number(size, view.lang, 1)}"
+        return sign + fmt_value(size, unit, view.lang, view.currency, digits)
+    return f"{sign}{fmt_number(size, view.lang, digits)}"
 
 
 def is_flat(name: str, value, previous) -> bool:
@@ -77,13 +83,11 @@ def kpi_card(
         lines.append(note)
     if target not in (None, ""):
         lines.append(
-            view.t(
-                "target {value}", value=fmt_value(float(target), m.unit, view.lang, view.currency)
-            )
+            view.t("target {value}", value=fmt_kpi(name, float(target), view.lang, view.currency))
         )
     st.metric(
         m.label_in(view.lang),
-        fmt_value(value, m.unit, view.lang, view.currency),
+        fmt_kpi(name, value, view.lang, view.currency),
         delta=delta_text(name, value, previous.get(name), view),
         delta_color=colour,
         help=help_text,

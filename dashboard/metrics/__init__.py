@@ -10,7 +10,7 @@ from dashboard.core.periods import Period
 from dashboard.metrics.engine import kpis, metric_engine
 from dashboard.metrics.measures import AGING_BUCKETS
 from dashboard.metrics.registry import KPI_KEYS, METRICS, Metric
-from dashboard.metrics.sql import data_end_date, default_period
+from dashboard.metrics.sql import data_end_date, default_period, last_open_date
 
 __all__ = [
     "AGING_BUCKETS",
@@ -22,6 +22,7 @@ __all__ = [
     "Period",
     "data_end_date",
     "default_period",
+    "last_open_date",
     "kpis",
     "metric_engine",
 ]

@@ -92,6 +92,12 @@ class Columns:
         except KeyError:
             raise AttributeError(name) from None
 
+    def has_cost_data(self) -> bool:
+        """Any cost line, or any action costing more than zero (computed once)."""
+        if "_has_cost" not in self.__dict__:
+            self.__dict__["_has_cost"] = bool(self.costs) or bool((self.act_cost > 0).any())
+        return self.__dict__["_has_cost"]
+
     @property
     def invoice_count(self) -> int:
         return len(self.arrays["inv_amount"])
@@ -546,6 +552,7 @@ class ColumnarMeasures:
     def __init__(self, cols: Columns, period: Period, filters: Filters):
         self.cols, self.period, self.filters = cols, period, filters
         self.f, self.t = day(period.start), day(period.end)
+        self.has_cost_data = cols.has_cost_data()  # of the whole store, before any filter
         sel = cols.selection(filters.segments, filters.regions, filters.collectors)
         if sel is not None:  # every block below then reads the selected customers' rows only
             self.cols = cols.subset(sel)

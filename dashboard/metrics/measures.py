@@ -108,6 +108,12 @@ class Measures(Protocol):
         ...
 
     @property
+    def has_cost_data(self) -> bool:
+        """Whether the store holds any cost data (a cost line, or an action costing more
+        than zero), whatever the period and filter: without any, costs are unknown, not 0."""
+        ...
+
+    @property
     def action_cost_cents(self) -> int: ...
 
     @property

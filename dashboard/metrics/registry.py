@@ -246,7 +246,11 @@ _DECLARED = [
         "Coût du recouvrement = Σ coût des actions datées dans P + Σ lignes de coût × "
         "(jours de leur mois dans P) / (jours de leur mois) ; avec un filtre de segment, "
         "seules les lignes de coût d'un segment choisi.",
-        lambda s: round((s.action_cost_cents + s.overhead_cost_cents) / 100, 2),
+        lambda s: (
+            round((s.action_cost_cents + s.overhead_cost_cents) / 100, 2)
+            if s.has_cost_data
+            else None
+        ),
         digits=2,
     ),
     Metric(
@@ -257,8 +261,10 @@ _DECLARED = [
         "down",
         "Cost to collect = 100 × collection cost / collected.",
         "Coût pour encaisser = 100 × coût du recouvrement / encaissé.",
-        lambda s: pct(
-            ratio(s.action_cost_cents + s.overhead_cost_cents, s.payments.collected_cents)
+        lambda s: (
+            pct(ratio(s.action_cost_cents + s.overhead_cost_cents, s.payments.collected_cents))
+            if s.has_cost_data
+            else None
         ),
         digits=2,
     ),

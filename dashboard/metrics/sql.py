@@ -12,7 +12,20 @@ import datetime as dt
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Date, Engine, Integer, String, and_, case, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -125,6 +138,56 @@ def data_end_date(engine: Engine) -> dt.date | None:
         b = conn.execute(select(func.max(PAY.c.payment_date)).where(live(PAY))).scalar()
     dates = [to_date(x) for x in (a, b) if x is not None]
     return max(dates) if dates else None
+
+
+def last_open_date(engine: Engine, end: dt.date) -> dt.date | None:
+    """When nothing is open at ``end`` (a fully settled ledger, such as a historical export):
+    the last day before it on which something was (an invoice issued, not yet paid in full),
+    where receivables, DSO and aging have something to say. None when items are open at
+    ``end``, or never were."""
+    paid = (
+        select(PAY.c.invoice_id, func.sum(PAY.c.amount_cents).label("paid"))
+        .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(end))
+        .group_by(PAY.c.invoice_id)
+        .subquery()
+    )
+    still_open = exists(
+        select(INV.c.id)
+        .select_from(INV.outerjoin(paid, paid.c.invoice_id == INV.c.invoice_id))
+        .where(
+            live(INV),
+            INV.c.issue_date <= d(end),
+            func.coalesce(paid.c.paid, 0) < INV.c.amount_cents,
+        )
+    )
+    # the day each invoice was paid in full: its cumulated completed payments reach its amount
+    running = (
+        select(
+            PAY.c.invoice_id,
+            PAY.c.payment_date,
+            func.sum(PAY.c.amount_cents)
+            .over(partition_by=PAY.c.invoice_id, order_by=PAY.c.payment_date)
+            .label("cum"),
+        )
+        .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(end))
+        .subquery()
+    )
+    settled = (
+        select(INV.c.issue_date, func.min(running.c.payment_date).label("settled_on"))
+        .join(running, running.c.invoice_id == INV.c.invoice_id)
+        .where(live(INV), INV.c.issue_date <= d(end), running.c.cum >= INV.c.amount_cents)
+        .group_by(INV.c.id, INV.c.issue_date)
+        .subquery()
+    )
+    with engine.connect() as conn:
+        if conn.execute(select(still_open)).scalar():
+            return None
+        last = conn.execute(
+            select(func.max(settled.c.settled_on)).where(
+                settled.c.settled_on > settled.c.issue_date
+            )
+        ).scalar()
+    return None if last is None else to_date(last) - dt.timedelta(days=1)
 
 
 def default_period(
@@ -249,6 +312,12 @@ class SqlMeasures:
             .group_by(ym)
         )
         return {str(k): cents(v) for k, v in self.conn.execute(q)}
+
+    @cached_property
+    def has_cost_data(self) -> bool:
+        lines = exists(select(COST.c.id).where(live(COST)))
+        costly = exists(select(ACT.c.id).where(live(ACT), ACT.c.cost_cents > 0))
+        return bool(self.conn.execute(select(or_(lines, costly))).scalar())
 
     @cached_property
     def action_cost_cents(self) -> int:

@@ -77,6 +77,13 @@ FR: dict[str, str] = {
     "Value": "Valeur",
     "Days": "Jours",
     "Download the KPI table": "Télécharger le tableau des indicateurs",
+    "pts": "pts",  # percentage points
+    "no cost data loaded": "aucune donnée de coût chargée",
+    "Every invoice is paid in full by {settled}: the view opens on {date}, the last day with "
+    "open items.": (
+        "Toutes les factures sont soldées au {settled} : la vue s'ouvre au {date}, dernier "
+        "jour avec des factures ouvertes."
+    ),
     "KPI": "Indicateur",
     "Previous period": "Période précédente",
     "Change": "Variation",
@@ -394,15 +401,22 @@ def fmt_date(value, lang: str = "en") -> str:
     return value.strftime("%d/%m/%Y") if lang == "fr" else value.isoformat()
 
 
-def fmt_value(value, unit: str, lang: str = "en", currency: str = "EUR") -> str:
-    """A KPI value with its unit (``EUR``, ``%``, ``days`` or ``score``)."""
+def fmt_value(value, unit: str, lang: str = "en", currency: str = "EUR", digits: int = 1) -> str:
+    """A value with its unit (``EUR``, ``%``, ``days`` or ``score``); ``digits`` after the
+    decimal point, except for money (cents below 10,000, whole units above)."""
     if unit == "EUR":
         return fmt_money(value, lang, currency, digits=0 if abs(value or 0) >= 10000 else 2)
     if unit == "%":
-        return fmt_pct(value, lang)
+        return fmt_pct(value, lang, digits)
     if unit == "days":
-        return fmt_days(value, lang)
-    return fmt_number(value, lang, 1)
+        return fmt_days(value, lang, digits)
+    return fmt_number(value, lang, digits)
+
+
+def fmt_kpi(name: str, value, lang: str = "en", currency: str = "EUR") -> str:
+    """A KPI's value as its declaration says: its unit and its number of decimals."""
+    metric = METRICS[name]
+    return fmt_value(value, metric.unit, lang, currency, metric.digits)
 
 
 def vega_locale(lang: str) -> dict:

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from benchmarks.generate import generate
 from dashboard.demo.data import load_demo
 from dashboard.metrics import METRICS, Filters, Period, kpis
-from dashboard.presentation.i18n import fmt_value
+from dashboard.presentation.i18n import fmt_kpi, fmt_value
 from dashboard.storage.store import list_batches, open_store
 from data_loaders import parallel
 from data_loaders.importer import import_file
@@ -70,10 +70,7 @@ def shown(at: AppTest) -> dict[str, str]:
 
 def expected(url: str, filters: Filters | None = None, lang: str = "en") -> dict[str, str]:
     k = kpis(engine_for(url), Period(END - dt.timedelta(days=89), END), filters or Filters())
-    return {
-        METRICS[n].label if lang == "en" else n: fmt_value(k[n], METRICS[n].unit, lang)
-        for n in CARDS
-    }
+    return {METRICS[n].label if lang == "en" else n: fmt_kpi(n, k[n], lang) for n in CARDS}
 
 
 def test_overview_cards_equal_the_metric_layer(app, demo_url):
@@ -81,6 +78,26 @@ def test_overview_cards_equal_the_metric_layer(app, demo_url):
     assert shown(app) == expected(demo_url)
     helps = {m.label: m.proto.help for m in app.metric}
     assert "receivables(T) =" in helps["Receivables"]
+
+
+def test_cards_and_kpi_table_write_each_kpi_with_its_unit_and_decimals(app):
+    """The table under the cards showed raw floats (5105156.530000); cost to collect, a
+    fraction of a percent, is declared with two decimals and shown so everywhere."""
+    import re
+
+    cards = shown(app)
+    assert re.fullmatch(r"\d\.\d\d%", cards["Cost to collect"])
+    assert re.fullmatch(r"\d+\.\d days", cards["DSO"])
+    [table] = [d.value for d in app.dataframe if "Formula" in d.value.columns]
+    rows = table.set_index("KPI")
+    for label, value in cards.items():  # the same text as the card
+        assert rows.loc[label, "Value"] == value
+    assert all(isinstance(v, str) for v in table["Value"])
+    assert rows.loc["Receivables", "Value"].startswith("€")
+    app.segmented_control(key="lang").set_value("FR").run()
+    [table] = [d.value for d in app.dataframe if "Formule" in d.value.columns]
+    rows = table.set_index("Indicateur")
+    assert rows.loc["DSO", "Valeur"].endswith("\u00a0j")
 
 
 def test_a_filter_changes_the_figures(app, demo_url):
@@ -289,8 +306,14 @@ def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
     )
     at.run()
     assert not at.exception, at.exception
-    k = kpis(open_store(url), Period(dt.date(2014, 1, 1), dt.date(2014, 1, 9)))
+    # every invoice is paid by 2014-01-09, the last date in the file: the view opens on the
+    # day before, the last with an open item, and says so (not on receivables of 0)
+    k = kpis(open_store(url), Period(dt.date(2014, 1, 1), dt.date(2014, 1, 8)))
+    assert k["receivables"] > 0
     assert at.metric[0].value == fmt_value(k["receivables"], "EUR", lang.lower())
+    said = [c.value for c in at.sidebar.caption]
+    settled, opens = ("09/01/2014", "08/01/2014") if lang == "FR" else ("2014-01-09", "2014-01-08")
+    assert any(settled in c and opens in c for c in said), said
     for page in PAGES:
         at.switch_page(f"../../pages/{page}.py").run()
         assert not at.exception, (page, at.exception)

@@ -128,6 +128,47 @@ def test_zero_denominators_are_null(engine, tmp_path):
     assert empty["recovery_rate"] is None and empty["dso_countback"] == 0
 
 
+def test_costs_are_unknown_not_zero_without_cost_data(engine, tmp_path):
+    """SPEC 3: collection_cost and cost_to_collect are null when the store holds no cost data
+    at all (no cost line, no action costing more than zero); 0 said collection was free."""
+    load(
+        engine,
+        tmp_path,
+        **WORKED,
+        actions="customer_id,action_date,channel,cost\nC1,2024-02-05,email,0\n",
+    )
+    k = kpis(engine, FEB)
+    assert k["collection_cost"] is None and k["cost_to_collect"] is None
+    assert k["collected"] == 1000  # the rest is known
+    # one action with a cost, in another month: costs are known now, and 0 in February
+    load(engine, tmp_path, actions="customer_id,action_date,channel,cost\nC1,2024-05-02,call,4\n")
+    k = kpis(engine, FEB)
+    assert k["collection_cost"] == 0 and k["cost_to_collect"] == 0
+    assert kpis(engine, FEB, Filters(segments=("nobody",)))["collection_cost"] == 0
+
+
+def test_a_fully_settled_ledger_opens_on_its_last_day_with_open_items(engine, tmp_path):
+    from dashboard.metrics import data_end_date, last_open_date
+
+    load(engine, tmp_path, **WORKED)
+    assert last_open_date(engine, D(2024, 2, 29)) is None  # B is open at the end
+    # B paid in two parts, in full on 2024-03-10; C paid the day it was issued (never open)
+    load(
+        engine,
+        tmp_path,
+        invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+        "C,C1,2024-03-05,2024-04-04,80\n",
+        payments="payment_id,invoice_id,payment_date,amount\n"
+        "P2,B,2024-03-01,200\nP3,B,2024-03-10,300\nP4,C,2024-03-05,80\n",
+    )
+    end = data_end_date(engine)
+    assert end == D(2024, 3, 10)
+    assert last_open_date(engine, end) == D(2024, 3, 9)
+    k = kpis(engine, Period(D(2024, 2, 10), D(2024, 3, 9)))
+    assert k["receivables"] == 300  # what the dashboard opens on: something to say
+    assert kpis(engine, Period(D(2024, 2, 11), end))["receivables"] == 0
+
+
 def test_countback_walks_back_months(engine, tmp_path):
     load(
         engine,

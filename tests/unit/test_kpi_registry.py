@@ -53,6 +53,7 @@ class FakeMeasures:
     issued_by_month: dict[str, int] = field(
         default_factory=lambda: {"2024-01": 100_000, "2024-02": 50_000}
     )
+    has_cost_data: bool = True
     action_cost_cents: int = 1_000
     overhead_cost_cents: float = 500.0
     surveys: SurveyCounts = SurveyCounts(
@@ -87,6 +88,8 @@ def test_costs_surveys_and_rates_by_hand():
     assert k["cost_to_collect"] == pytest.approx(1.5)  # 1,500 / 100,000 cents
     assert k["csat"] == 75.0 and k["nps"] == 30.0 and k["ces"] == 3.5
     assert k["dispute_rate"] == 0.0 and k["payment_failure_rate"] == 0.0
+    unknown = compute(FakeMeasures(has_cost_data=False))  # no cost data: unknown, not free
+    assert unknown["collection_cost"] is None and unknown["cost_to_collect"] is None
 
 
 def test_countback_walks_back_over_months():
