@@ -341,3 +341,26 @@ def test_uploads_refused_before_sign_in(db_url):
             page.close()
         browser.close()
     assert statuses == {"uma": 204, "vic": 403}  # an uploader may; a viewer never
+
+
+def test_the_load_script_drives_sessions_to_the_end():
+    """``benchmarks/load.py`` (the 25-session figures of the README) on two sessions: each
+    signs in, sees the Overview and changes the period three times; its report adds up."""
+    import json
+
+    pytest.importorskip("playwright.sync_api")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", "--sessions", "2", "--settle", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["errors"] == [] and report["timeouts"] == []
+    assert report["sign_in_to_overview"]["n"] == 2
+    assert report["filter_change"]["n"] == 6
+    assert report["server_side"]["filter_change"]["n"] == 6
+    memory = report["server_rss_mb"]
+    assert memory["idle_before"] < memory["after_one_session"] <= memory["peak"]
