@@ -13,7 +13,7 @@ from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_kpi, fmt_val
 view = state.current()
 st.title(view.t("Overview"))
 now = cache.kpis(view.start, view.end, view.key)
-prev_p = view.period.previous()
+prev_p = view.compared
 before = cache.kpis(prev_p.start, prev_p.end, view.key)
 targets = cache.settings("target.")
 
@@ -36,6 +36,12 @@ for row in (cards[:4], cards[4:]):
                     "best possible {a}, ADD {b}",
                     a=fmt_value(now["best_possible_dso"], "days", view.lang),
                     b=fmt_value(now["add"], "days", view.lang),
+                )
+            if name == "overdue_pct" and now["overdue"]:
+                note = view.t(
+                    "{overdue} overdue, {over90} over 90 days",
+                    overdue=fmt_value(now["overdue"], "EUR", view.lang, view.currency),
+                    over90=fmt_value(now["aging"]["d90_plus"], "EUR", view.lang, view.currency),
                 )
             if name == "cost_to_collect" and now["collection_cost"] is None:
                 note = view.t("no cost data loaded")  # unknown, not free
@@ -61,6 +67,11 @@ def labels(*names: str) -> dict[str, str]:
 
 
 dso_target = float(targets["dso"]) if "dso" in targets else None
+EMPTY_TREND = {
+    "csat": "No survey answers in these 12 months.",
+    "nps": "No survey answers in these 12 months.",
+    "cost_to_collect": "No cost data loaded.",
+}
 panels = [
     (("dso", "best_possible_dso"), view.t("Days"), dso_target),
     (("recovery_rate", "cei"), "%", None),
@@ -72,6 +83,10 @@ panels = [
 for row in (panels[:3], panels[3:]):
     for col, (names, unit, target) in zip(st.columns(3), row, strict=True):
         with col:
+            if months[list(names)].isna().all().all():  # a lone 0 tick would say 0
+                st.markdown(f"**{' · '.join(labels(*names).values())}**")
+                st.info(view.t(EMPTY_TREND.get(names[0], "No data for this period and filter.")))
+                continue
             widgets.chart(
                 charts.trend(
                     months,

@@ -12,7 +12,7 @@ from dashboard.presentation.i18n import READINGS, fmt_number
 view = state.current()
 st.title(view.t("Satisfaction"))
 now = cache.kpis(view.start, view.end, view.key)
-prev = view.period.previous()
+prev = view.compared
 before = cache.kpis(prev.start, prev.end, view.key)
 for col, name in zip(st.columns(3), ("csat", "nps", "ces"), strict=True):
     with col:

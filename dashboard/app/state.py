@@ -35,6 +35,21 @@ class View:
     filters: metrics.Filters
     currency: str = "EUR"
     account: accounts.Account = accounts.OPEN_ACCESS
+    preset: str = "custom"
+
+    @property
+    def compared(self) -> metrics.Period:
+        """The period a figure is compared with: the year to date with last year's same
+        dates, any other period with the one of equal length just before it."""
+        if self.preset == "ytd":
+            return self.period.a_year_earlier()
+        return self.period.previous()
+
+    def versus(self) -> str:
+        """What a change is against, in words."""
+        if self.preset == "ytd":
+            return self.t("vs the same dates last year")
+        return self.t("vs previous {days} days", days=self.period.days)
 
     def can(self, permission: str) -> bool:
         return self.account.can(permission)
@@ -160,6 +175,7 @@ def sidebar(lang: str, account: accounts.Account) -> View:
         metrics.Filters(tuple(segments), tuple(regions), tuple(collectors)),
         cache.currency(),
         account,
+        preset,
     )
 
 

@@ -62,6 +62,9 @@ def is_flat(name: str, value, previous) -> bool:
     return round(abs(value - previous), digits) == 0
 
 
+SURVEY_KPIS = ("csat", "nps", "ces")
+
+
 def kpi_card(
     name: str,
     current: dict,
@@ -85,14 +88,29 @@ def kpi_card(
         lines.append(
             view.t("target {value}", value=fmt_kpi(name, float(target), view.lang, view.currency))
         )
+    survey = name in SURVEY_KPIS
+    if value is None and not note:  # say why there is no figure, rather than leave a dash
+        lines.insert(
+            0,
+            view.t("no survey answers in this period" if survey else "not defined for this period"),
+        )
+    elif survey:
+        count = fmt_number(current["survey_responses"][name], view.lang)
+        lines.insert(0, view.t("{n} answers", n=count))
+    change = delta_text(name, value, previous.get(name), view)
+    versus = view.versus()
+    if value is not None and previous.get(name) is None:  # the change is absent: say why
+        versus = view.t(
+            "no answers in the period compared" if survey else "no figure in the period compared"
+        )
     st.metric(
         m.label_in(view.lang),
         fmt_kpi(name, value, view.lang, view.currency),
-        delta=delta_text(name, value, previous.get(name), view),
+        delta=change,
         delta_color=colour,
         help=help_text,
         border=True,
-        delta_description=view.t("vs previous {days} days", days=view.period.days),
+        delta_description=versus,
     )
     if lines:
         st.caption(" · ".join(lines))

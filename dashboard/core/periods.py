@@ -21,6 +21,17 @@ class Period:
         """The period of equal length just before this one."""
         return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
 
+    def a_year_earlier(self) -> Period:
+        """The same dates one year before (a 29 February becomes the 28th)."""
+        return Period(_year_before(self.start), _year_before(self.end))
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
 
 def to_date(value) -> dt.date:
     """A date from a date, a datetime or an ISO string (as databases return them)."""

@@ -79,6 +79,15 @@ FR: dict[str, str] = {
     "Download the KPI table": "Télécharger le tableau des indicateurs",
     "pts": "pts",  # percentage points
     "no cost data loaded": "aucune donnée de coût chargée",
+    "No cost data loaded.": "Aucune donnée de coût chargée.",
+    "No survey answers in these 12 months.": "Aucune réponse d'enquête sur ces 12 mois.",
+    "no survey answers in this period": "aucune réponse d'enquête sur la période",
+    "not defined for this period": "non défini sur la période",
+    "{n} answers": "{n} réponses",
+    "no answers in the period compared": "aucune réponse sur la période comparée",
+    "no figure in the period compared": "pas de valeur sur la période comparée",
+    "vs the same dates last year": "vs mêmes dates l'an dernier",
+    "{overdue} overdue, {over90} over 90 days": "{overdue} échus, dont {over90} à plus de 90 jours",
     "Every invoice is paid in full by {settled}: the view opens on {date}, the last day with "
     "open items.": (
         "Toutes les factures sont soldées au {settled} : la vue s'ouvre au {date}, dernier "

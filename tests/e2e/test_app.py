@@ -100,6 +100,27 @@ def test_cards_and_kpi_table_write_each_kpi_with_its_unit_and_decimals(app):
     assert rows.loc["DSO", "Valeur"].endswith("\u00a0j")
 
 
+def test_year_to_date_is_compared_with_last_years_same_dates(app, demo_url):
+    """Not with "the previous 181 days": a change means the same part of last year."""
+    app.selectbox(key="preset").set_value("ytd").run()
+    now = kpis(engine_for(demo_url), Period(dt.date(2025, 1, 1), END))
+    last = kpis(engine_for(demo_url), Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
+    card = next(m for m in app.metric if m.label == "Receivables")
+    assert card.proto.delta_description == "vs the same dates last year"
+    diff = now["receivables"] - last["receivables"]
+    assert card.proto.delta == ("-" if diff < 0 else "+") + fmt_value(abs(diff), "EUR", "en")
+
+
+def test_cards_say_how_many_answers_and_how_much_is_overdue(app, demo_url):
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END))
+    captions = [c.value for c in app.caption]
+    n = k["survey_responses"]["csat"]
+    assert n > 0 and f"{n:,} answers" in captions
+    overdue = fmt_value(k["overdue"], "EUR", "en")
+    over90 = fmt_value(k["aging"]["d90_plus"], "EUR", "en")
+    assert f"{overdue} overdue, {over90} over 90 days" in captions
+
+
 def test_a_filter_changes_the_figures(app, demo_url):
     before = shown(app)
     app.multiselect(key="segment").set_value(["Retail"]).run()
@@ -314,6 +335,14 @@ def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
     said = [c.value for c in at.sidebar.caption]
     settled, opens = ("09/01/2014", "08/01/2014") if lang == "FR" else ("2014-01-09", "2014-01-08")
     assert any(settled in c and opens in c for c in said), said
+    # no survey and no cost in this file: unknown, said so, never a 0
+    notes = [c.value for c in at.main.caption] + [i.value for i in at.info]
+    if lang == "EN":
+        assert "no survey answers in this period" in notes and "no cost data loaded" in notes
+        assert "No survey answers in these 12 months." in notes
+    else:
+        assert "aucune réponse d'enquête sur la période" in notes
+        assert "Aucune donnée de coût chargée." in notes
     for page in PAGES:
         at.switch_page(f"../../pages/{page}.py").run()
         assert not at.exception, (page, at.exception)

@@ -147,3 +147,11 @@ def test_the_json_keys_follow_the_registry():
     assert KPI_KEYS[3:-4] == tuple(METRICS)
     assert KPI_KEYS[-4:] == ("survey_responses", "aging", "late_reasons", "owners")
     assert set(LEDGER.aging_cents()) == set(AGING_BUCKETS)
+
+
+def test_the_same_dates_a_year_earlier():
+    from dashboard.core.periods import Period
+
+    ytd = Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29))
+    assert ytd.a_year_earlier() == Period(dt.date(2023, 1, 1), dt.date(2023, 2, 28))
+    assert ytd.previous() == Period(dt.date(2023, 11, 2), dt.date(2023, 12, 31))
