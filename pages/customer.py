@@ -6,6 +6,8 @@ from dashboard.app import cache, state, widgets
 from dashboard.metrics import METRICS
 from dashboard.presentation.i18n import fmt_money, fmt_value
 
+TOP_OVERDUE = 25
+
 view = state.require("customers")
 st.title(view.t("Customer"))
 everyone = cache.customer_list(view.end, view.key, "")
@@ -19,11 +21,34 @@ customer = st.selectbox(
     index=ids.index(wanted) if wanted in ids else None,
     format_func=lambda c: f"{c} — {names.get(c) or ''}",
     key="customer",
+    placeholder=view.t("Type a customer id or name"),
 )
 if customer:
     st.query_params["customer"] = customer
 else:
     st.query_params.pop("customer", None)
+    # no customer chosen yet: start from those who owe the most overdue (the list is sorted so)
+    st.subheader(view.t("Most overdue customers"))
+    top = everyone[everyone["overdue_eur"] > 0].head(TOP_OVERDUE)
+    ids_shown = list(top["customer_id"])
+
+    def open_customer(position: int) -> None:  # the picker shows it from the next run on
+        st.session_state["customer"] = ids_shown[position]
+
+    widgets.pick(
+        top[["customer_id", "name", "segment", "collector", "overdue_eur", "open_eur"]],
+        "most_overdue",
+        view,
+        {
+            "customer_id": "Customer",
+            "name": "Name",
+            "segment": "Segment",
+            "collector": "Collector",
+            "overdue_eur": "Overdue",
+            "open_eur": "Open balance",
+        },
+        open_customer,
+    )
 if customer:
     detail = cache.customer_detail(customer, view.end)
     profile = detail["profile"].iloc[0]
@@ -63,6 +88,7 @@ if customer:
             "amount_eur": "Amount",
             "open_eur": "Open",
             "days_past_due": "Days past due",
+            "days_until_due": "Days until due",
         },
     )
     left, right = st.columns([2, 1])

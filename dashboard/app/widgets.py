@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 import altair as alt
@@ -161,6 +162,35 @@ def table(
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+def pick(
+    df: pd.DataFrame,
+    name: str,
+    view: View,
+    labels: dict[str, str],
+    on_pick: Callable[[int], None],
+) -> None:
+    """A table whose rows can be clicked: ``on_pick(position)`` runs with the row clicked,
+    before the next run (so it may set other widgets' state)."""
+    shown = df.rename(columns={k: view.t(v) for k, v in labels.items()})
+    formats = column_formatters(df.columns, view.lang, view.currency)
+    renamed = dict(zip(df.columns, shown.columns, strict=True))
+    key = f"pick_{name}"
+
+    def picked() -> None:
+        rows = st.session_state[key].selection.rows
+        if rows:
+            on_pick(rows[0])
+
+    st.dataframe(
+        shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—"),
+        hide_index=True,
+        placeholder="—",
+        on_select=picked,
+        selection_mode="single-row",
+        key=key,
+    )
 
 
 def chart(c: alt.Chart) -> None:

@@ -799,12 +799,10 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
     ):
         for col in cols:
             frame[col.replace("_cents", "_eur")] = frame.pop(col).map(money)
-    if not open_items.empty:
-        open_items["days_past_due"] = [
-            (end - pd.Timestamp(x).date()).days for x in open_items["due_date"]
-        ]
-    else:
-        open_items["days_past_due"] = pd.Series(dtype=int)
+    # past due: days since the due date; not yet due: days until it (never a negative delay)
+    days = [(end - pd.Timestamp(x).date()).days for x in open_items["due_date"]]
+    open_items["days_past_due"] = pd.array([n if n > 0 else None for n in days], dtype="Int64")
+    open_items["days_until_due"] = pd.array([-n if n <= 0 else None for n in days], dtype="Int64")
     channels = (
         actions.groupby("channel").size().rename("actions").reset_index()
         if not actions.empty

@@ -79,6 +79,9 @@ FR: dict[str, str] = {
     "Download the KPI table": "Télécharger le tableau des indicateurs",
     "pts": "pts",  # percentage points
     "no cost data loaded": "aucune donnée de coût chargée",
+    "Most overdue customers": "Clients les plus en retard",
+    "Type a customer id or name": "Saisissez le code ou le nom d'un client",
+    "Days until due": "Jours avant échéance",
     "No cost data loaded.": "Aucune donnée de coût chargée.",
     "No survey answers in these 12 months.": "Aucune réponse d'enquête sur ces 12 mois.",
     "no survey answers in this period": "aucune réponse d'enquête sur la période",

@@ -197,6 +197,26 @@ def test_customer_page_shows_one_customer(app, demo_url):
     assert app.query_params["customer"] in ("C1003", ["C1003"])
 
 
+def test_customer_page_opens_on_the_most_overdue_and_counts_days_until_due(app, demo_url):
+    """Not a bare picker: the customers with the most overdue first; and an item not yet due
+    shows the days until its due date, not a negative delay."""
+    from dashboard.metrics import analytics
+
+    app.switch_page("../../pages/customer.py").run()
+    assert any(s.value == "Most overdue customers" for s in app.subheader)
+    [top] = [d.value for d in app.dataframe if "Overdue" in d.value.columns]
+    every = analytics.customer_list(engine_for(demo_url), END, Filters())
+    owing = every[every["overdue_eur"] > 0]
+    assert list(top["Customer"]) == list(owing["customer_id"].head(25))
+    assert top["Overdue"].is_monotonic_decreasing
+    app.selectbox(key="customer").set_value(top["Customer"].iloc[0]).run()
+    [items] = [d.value for d in app.dataframe if "Days until due" in d.value.columns]
+    past, until = items["Days past due"], items["Days until due"]
+    assert (past.dropna() > 0).all() and (until.dropna() >= 0).all()
+    assert (past.isna() != until.isna()).all()  # each item is one or the other
+    assert until.notna().any() and past.notna().any()
+
+
 def test_customer_link_opens_that_customer(demo_url, monkeypatch):
     at = fresh_app(demo_url, monkeypatch)
     at.run()

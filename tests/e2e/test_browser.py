@@ -137,6 +137,15 @@ def test_every_page_and_an_upload_in_chromium(server):
         visit_all(page, base, "", PAGES)
         open_page(page, f"{base}/?lang=EN")
         assert page.get_by_text("Receivables").first.is_visible()
+        # the Customer page opens on the most overdue; a click on a row opens that customer
+        open_page(page, f"{base}/customer?lang=EN")
+        assert page.get_by_text("Most overdue customers").is_visible()
+        grid = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+        page.mouse.click(grid["x"] + 15, grid["y"] + 35 + 17)  # the first row's tick box
+        page.wait_for_url("**customer=C*", timeout=60_000)
+        page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+        assert page.get_by_text("Open items").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "customer_from_list.png"), full_page=True)
         # a table's own toolbar offers no CSV download (it would write formulas raw, to
         # every role); Encaisse's own buttons do the exports
         open_page(page, f"{base}/segments?lang=EN")
