@@ -16,6 +16,31 @@ table = cache.kpis_by(view.start, view.end, view.key, "segment", names)
 labels = {n: METRICS[n].label_in(view.lang) for n in names} | {"segment": "Segment"}
 widgets.table(table, "segments", view, labels)
 
+with st.expander(view.t("How the collection cost is shared among segments")):
+    st.caption(
+        view.t(
+            "Each cost line is shared among the customers of its segment (all customers when it "
+            "has none) by their collection actions in its month, else by their payments that "
+            "month; with neither, it stays unallocated. So the segments add up to the company."
+        )
+    )
+    allocation = cache.cost_allocation(view.start, view.end, view.key)
+    allocation["segment"] = [
+        view.t(v) if v in ("total", "not in a segment, or unallocated") else v
+        for v in allocation["segment"]
+    ]
+    widgets.table(
+        allocation,
+        "cost_allocation",
+        view,
+        {
+            "segment": "Segment",
+            "actions_eur": "Actions' own cost",
+            "cost_lines_eur": "Share of cost lines",
+            "collection_cost_eur": "Collection cost",
+        },
+    )
+
 st.subheader(view.t("Balance: recovery against satisfaction"))
 dimension = st.segmented_control(
     view.t("Place"),

@@ -133,6 +133,15 @@ def kpis_by(
 
 
 @cached
+def _cost_allocation(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.cost_allocation(engine(), _period(start, end), _filters(key))
+
+
+def cost_allocation(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return _cost_allocation(version(), start, end, key)
+
+
+@cached
 def _channel_performance(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.channel_performance(engine(), _period(start, end), _filters(key))
 

@@ -81,6 +81,30 @@ def kpis_by(
     return pd.DataFrame(rows, columns=[dimension, *names])
 
 
+def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """How the collection cost of P is shared among segments (SPEC 3, "Shared costs"): per
+    segment, its customers' own actions and their share of the cost lines; then what no
+    segment holds (customers without a segment, lines with nobody active in their pool);
+    then the company's figure, which the rows add up to."""
+    rows = []
+    with metric_engine(engine) as eng:
+        for v in dimension_values(engine, "segment", filters):
+            s = eng.measures(period, replace(filters, segments=(v,)))
+            rows.append((v, s.action_cost_cents, s.overhead_cost_cents))
+        whole = eng.measures(period, filters)
+        total = (whole.action_cost_cents, whole.overhead_cost_cents)
+    rest = (
+        total[0] - sum(r[1] for r in rows),
+        total[1] - sum(r[2] for r in rows),
+    )
+    rows += [("not in a segment, or unallocated", *rest), ("total", *total)]
+    out = pd.DataFrame(rows, columns=["segment", "actions", "lines"])
+    out["actions_eur"] = out.pop("actions").map(lambda c: round(c / 100, 2))
+    out["cost_lines_eur"] = out.pop("lines").map(lambda c: round(c / 100, 2))
+    out["collection_cost_eur"] = (out["actions_eur"] + out["cost_lines_eur"]).round(2)
+    return out
+
+
 def dimension_values(engine: Engine, dimension: str, filters: Filters | None = None) -> list[str]:
     """Segments, regions or collectors present among the customers the filter selects."""
     col = CUS.c[dimension]

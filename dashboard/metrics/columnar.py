@@ -39,9 +39,11 @@ from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
+    Pools,
     Settlements,
     SurveyCounts,
     prorated_cost,
+    shared_cost,
 )
 from dashboard.storage import store
 
@@ -554,6 +556,7 @@ class ColumnarMeasures:
         self.f, self.t = day(period.start), day(period.end)
         self.has_cost_data = cols.has_cost_data()  # of the whole store, before any filter
         sel = cols.selection(filters.segments, filters.regions, filters.collectors)
+        self.everyone, self.selection = cols, sel  # shared costs weigh against everyone
         if sel is not None:  # every block below then reads the selected customers' rows only
             self.cols = cols.subset(sel)
 
@@ -636,9 +639,49 @@ class ColumnarMeasures:
 
     @cached_property
     def overhead_cost_cents(self) -> float:
-        segments = set(self.filters.segments)
-        lines = [(m, cents) for m, cents, seg in self.cols.costs if not segments or seg in segments]
-        return prorated_cost(lines, self.period)
+        first, last = f"{self.period.start:%Y-%m}", f"{self.period.end:%Y-%m}"
+        lines = [line for line in self.cols.costs if first <= line[0] <= last]
+        if self.selection is None:
+            return prorated_cost([(m, a) for m, a, _ in lines], self.period)
+        if not lines:
+            return 0.0
+        return shared_cost(lines, self.period, *self.cost_pools)
+
+    @cached_property
+    def cost_pools(self) -> tuple[Pools, Pools]:
+        """Per month of P and customers' segment: the selected customers' and everyone's
+        collection actions (count), and completed payments (cents)."""
+        c, picked = self.everyone, self.selection.customers
+        lo = day(month_start(self.period.start))
+        hi = day(month_start(self.period.end, 1)) - 1
+        segments = np.append(c.cus_segment, -1)  # position -1: a customer not in the table
+        out: list[Pools] = []
+        for days, rows_of in (
+            (c.act_day, lambda a, b: (c.act_cust[a:b], None)),
+            (c.cp_day, lambda a, b: (c.inv_cust[c.cp_inv[a:b]], c.cp_amount[a:b])),
+        ):
+            a = int(np.searchsorted(days, days.dtype.type(lo)))
+            b = int(np.searchsorted(days, days.dtype.type(hi), side="right"))
+            days = days[a:b]
+            customers, weight = rows_of(a, b)
+            if weight is None:  # actions: each counts one
+                weight = np.ones(len(days), np.int64)
+            months = (days.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
+            seg = segments[customers]
+            chosen = picked[customers]
+            pools: Pools = {}
+            for m in np.unique(months):
+                in_month = months == m
+                for code in np.unique(seg[in_month]):
+                    rows = in_month & (seg == code)
+                    label = c.labels["segment"][code] if code >= 0 else None
+                    month = f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
+                    pools[(month, label)] = (
+                        int(weight[rows & chosen].sum()),
+                        int(weight[rows].sum()),
+                    )
+            out.append(pools)
+        return out[0], out[1]
 
     @cached_property
     def surveys(self) -> SurveyCounts:

@@ -131,6 +131,39 @@ class Measures(Protocol):
     def owners(self) -> list[dict]: ...
 
 
+# (month "YYYY-MM", the customers' segment or None) -> (selected customers', everyone's):
+# collection actions counted, or completed payments summed in cents
+Pools = dict[tuple[str, str | None], tuple[int, int]]
+
+
+def shared_cost(lines, period: Period, actions: Pools, payments: Pools) -> float:
+    """Σ of cost lines (month, cents, segment) prorated to P, each times the selected
+    customers' share of its pool (SPEC 3, "Shared costs"): the customers of its segment, or
+    every customer when it has none, by collection actions in its month; without any, by
+    completed payments; without either, no share (the line stays unallocated). In cents."""
+    pools: dict[tuple[str, str | None], list] = {}
+    for month, amount, segment in lines:
+        pools.setdefault((str(month), segment), []).append((month, amount))
+    total = 0.0
+    for (month, segment), pool_lines in sorted(
+        pools.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))
+    ):
+        share = pool_share(actions, month, segment) or pool_share(payments, month, segment)
+        if share:
+            total += prorated_cost(pool_lines, period) * share
+    return total
+
+
+def pool_share(counts: Pools, month: str, segment: str | None) -> float:
+    """The selected customers' share of a month's pool (0 when the pool has nothing)."""
+    if segment is None:  # every customer
+        pairs = [v for (m, _), v in counts.items() if m == month]
+    else:
+        pairs = [counts.get((month, segment), (0, 0))]
+    selected, everyone = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    return selected / everyone if everyone else 0.0
+
+
 def prorated_cost(lines, period: Period) -> float:
     """Σ of (month "YYYY-MM", cents) cost lines × (days of their month inside P) / (days in
     their month), in cents; months summed in calendar order, so every engine adds alike."""

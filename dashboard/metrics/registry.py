@@ -241,11 +241,15 @@ _DECLARED = [
         "EUR",
         "down",
         "Collection cost = Σ cost of actions dated in P + Σ cost lines × (days of their "
-        "month in P) / (days in their month); with a segment filter, only cost lines of a "
-        "selected segment.",
+        "month in P) / (days in their month); under a filter, each line times the selected "
+        "customers' share of its segment's customers (all customers for a line without "
+        "one) by collection actions in its month, else by completed payments; null when no "
+        "cost data is loaded.",
         "Coût du recouvrement = Σ coût des actions datées dans P + Σ lignes de coût × "
-        "(jours de leur mois dans P) / (jours de leur mois) ; avec un filtre de segment, "
-        "seules les lignes de coût d'un segment choisi.",
+        "(jours de leur mois dans P) / (jours de leur mois) ; sous un filtre, chaque ligne "
+        "fois la part des clients choisis parmi les clients de son segment (tous pour une "
+        "ligne sans segment), au prorata des actions de relance du mois, à défaut des "
+        "paiements ; vide sans aucune donnée de coût.",
         lambda s: (
             round((s.action_cost_cents + s.overhead_cost_cents) / 100, 2)
             if s.has_cost_data

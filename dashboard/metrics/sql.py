@@ -36,9 +36,11 @@ from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
+    Pools,
     Settlements,
     SurveyCounts,
     prorated_cost,
+    shared_cost,
 )
 from dashboard.storage.models import (
     Action,
@@ -331,16 +333,61 @@ class SqlMeasures:
 
     @cached_property
     def overhead_cost_cents(self) -> float:
-        """Cost lines prorated by the days of their month inside P (in cents, not rounded)."""
+        """Cost lines prorated by the days of their month inside P; under a filter, each
+        times its customers' share of the line's pool (in cents, not rounded)."""
         f, t = self.period.start, self.period.end
-        q = (
-            select(COST.c.month, func.sum(COST.c.amount_cents))
-            .where(live(COST), COST.c.month.between(f"{f:%Y-%m}", f"{t:%Y-%m}"))
-            .group_by(COST.c.month)
+        q = select(COST.c.month, COST.c.amount_cents, COST.c.segment).where(
+            live(COST), COST.c.month.between(f"{f:%Y-%m}", f"{t:%Y-%m}")
         )
-        if self.filters.segments:
-            q = q.where(COST.c.segment.in_(self.filters.segments))
-        return prorated_cost(self.conn.execute(q).all(), self.period)
+        lines = [(str(m), cents(a), s) for m, a, s in self.conn.execute(q)]
+        if self.selected is None:
+            return prorated_cost([(m, a) for m, a, _ in lines], self.period)
+        if not lines:
+            return 0.0
+        return shared_cost(lines, self.period, *self.cost_pools)
+
+    @cached_property
+    def cost_pools(self) -> tuple[Pools, Pools]:
+        """Per month of P and customers' segment: the selected customers' and everyone's
+        collection actions (count), and completed payments (cents)."""
+        first, last = month_start(self.period.start), month_start(self.period.end, 1)
+        last = last - dt.timedelta(days=1)
+        cus = and_(CUS.c.customer_id == ACT.c.customer_id, live(CUS))
+        ym = year_month(ACT.c.action_date)
+        picked = case((ACT.c.customer_id.in_(self.selected), 1), else_=0)
+        acts = (
+            select(ym, CUS.c.segment, func.sum(picked), func.count())
+            .select_from(ACT.outerjoin(CUS, cus))
+            .where(live(ACT), ACT.c.action_date.between(d(first), d(last)))
+            .group_by(ym, CUS.c.segment)
+        )
+        cus = and_(CUS.c.customer_id == INV.c.customer_id, live(CUS))
+        ym = year_month(PAY.c.payment_date)
+        amount = PAY.c.amount_cents
+        picked = case((INV.c.customer_id.in_(self.selected), amount), else_=0)
+        pays = (
+            select(ym, CUS.c.segment, func.sum(picked), func.sum(amount))
+            .select_from(
+                PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))).outerjoin(
+                    CUS, cus
+                )
+            )
+            .where(
+                live(PAY),
+                PAY.c.status == "completed",
+                PAY.c.payment_date.between(d(first), d(last)),
+            )
+            .group_by(ym, CUS.c.segment)
+        )
+        out: list[Pools] = []
+        for q in (acts, pays):
+            pools: Pools = {}
+            for month, segment, sel, every in self.conn.execute(q):
+                key = (str(month), segment)
+                old = pools.get(key, (0, 0))  # NULL segments of two joins fold together
+                pools[key] = (old[0] + int(sel or 0), old[1] + int(every or 0))
+            out.append(pools)
+        return out[0], out[1]
 
     @cached_property
     def surveys(self) -> SurveyCounts:

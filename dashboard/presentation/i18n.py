@@ -80,6 +80,21 @@ FR: dict[str, str] = {
     "pts": "pts",  # percentage points
     "no cost data loaded": "aucune donnée de coût chargée",
     "Most overdue customers": "Clients les plus en retard",
+    "How the collection cost is shared among segments": (
+        "Comment le coût du recouvrement est réparti entre segments"
+    ),
+    "Each cost line is shared among the customers of its segment (all customers when it has "
+    "none) by their collection actions in its month, else by their payments that month; with "
+    "neither, it stays unallocated. So the segments add up to the company.": (
+        "Chaque ligne de coût est répartie entre les clients de son segment (tous les clients "
+        "si elle n'en a pas) au prorata de leurs actions de relance du mois, à défaut de leurs "
+        "paiements du mois ; sans l'un ni l'autre, elle reste non répartie. Ainsi, les segments "
+        "s'additionnent pour donner le total de l'entreprise."
+    ),
+    "not in a segment, or unallocated": "hors segment, ou non réparti",
+    "total": "total",
+    "Actions' own cost": "Coût propre des actions",
+    "Share of cost lines": "Part des lignes de coût",
     "Type a customer id or name": "Saisissez le code ou le nom d'un client",
     "Days until due": "Jours avant échéance",
     "No cost data loaded.": "Aucune donnée de coût chargée.",

@@ -216,9 +216,16 @@ def test_filters_restrict_every_figure(engine, tmp_path):
     assert retail["credit_sales"] == 100 and retail["dispute_rate"] == 100
     assert retail["receivables"] == 0 and retail["collected"] == 100
     assert retail["survey_responses"] == {"csat": 2, "nps": 0, "ces": 1}
-    # actions of C1 only; cost lines tagged Retail only (January's falls outside P)
-    assert retail["collection_cost"] == pytest.approx(6.5 + 58)
-    assert retail["cost_to_collect"] == pytest.approx(100 * 64.5 / 100)
+    # SPEC 3, shared costs: C1's own action (6.50); half the untagged 290 (one of the two
+    # actions of February); all of the Retail-tagged 58 (C1 is the whole Retail pool);
+    # January's line falls outside P
+    assert retail["collection_cost"] == pytest.approx(6.5 + 145 + 58)
+    assert retail["cost_to_collect"] == pytest.approx(100 * 209.5 / 100)
+    public = kpis(engine, FEB, Filters(segments=("Public sector",)))
+    assert public["collection_cost"] == pytest.approx(0.5 + 145)  # no share of Retail's
+    # the segments add up to the company; a region takes its customers' shares, not all
+    assert retail["collection_cost"] + public["collection_cost"] == every["collection_cost"]
+    assert kpis(engine, FEB, Filters(regions=("Sud",)))["collection_cost"] == pytest.approx(145.5)
     south = kpis(engine, FEB, Filters(regions=("Sud",)))
     assert south["credit_sales"] == 300 and south["csat"] is None
     assert south["nps"] == pytest.approx(0.0)  # one promoter, one detractor, one passive
@@ -226,6 +233,39 @@ def test_filters_restrict_every_figure(engine, tmp_path):
     assert bob["credit_sales"] == 300
     both = kpis(engine, FEB, Filters(segments=("Retail",), regions=("Sud",)))
     assert both["credit_sales"] == 0 and both["dso"] is None
+
+
+def test_the_segments_page_shows_how_costs_were_shared(engine, tmp_path):
+    from dashboard.metrics import analytics
+
+    load(engine, tmp_path, **SEGMENTED)
+    table = analytics.cost_allocation(engine, FEB, Filters()).set_index("segment")
+    assert table.loc["Retail"].tolist() == [6.5, 203.0, 209.5]
+    assert table.loc["Public sector"].tolist() == [0.5, 145.0, 145.5]
+    assert table.loc["not in a segment, or unallocated"].tolist() == [0.0, 0.0, 0.0]
+    assert table.loc["total"].tolist() == [7.0, 348.0, 355.0]
+
+
+def test_shared_costs_fall_back_on_payments_then_stay_unallocated(engine, tmp_path):
+    """A month without actions shares its lines by completed payments; a month with neither
+    leaves them unallocated: only the unfiltered figure holds them."""
+    load(
+        engine,
+        tmp_path,
+        **{k: v for k, v in SEGMENTED.items() if k != "costs"},
+        costs="month,category,amount\n2024-03,staff,100\n2024-04,staff,50\n",
+    )
+    load(
+        engine, tmp_path, payments="payment_id,invoice_id,payment_date,amount\nQ,B,2024-03-05,300\n"
+    )
+    march, april = Period(D(2024, 3, 1), D(2024, 3, 31)), Period(D(2024, 4, 1), D(2024, 4, 30))
+    retail, public = Filters(segments=("Retail",)), Filters(segments=("Public sector",))
+    assert kpis(engine, march)["collection_cost"] == pytest.approx(100)
+    assert kpis(engine, march, public)["collection_cost"] == pytest.approx(100)  # paid 300
+    assert kpis(engine, march, retail)["collection_cost"] == 0  # paid nothing in March
+    assert kpis(engine, april)["collection_cost"] == pytest.approx(50)
+    assert kpis(engine, april, retail)["collection_cost"] == 0
+    assert kpis(engine, april, public)["collection_cost"] == 0
 
 
 def test_late_reasons_and_owners(engine, tmp_path):
