@@ -11,7 +11,7 @@ from dashboard.presentation.charts import AGING_COLORS
 from dashboard.presentation.i18n import AGING_LABELS, fmt_pct
 
 view = state.current()
-st.title(view.t("Collections"))
+widgets.header(view, "Collections")
 names = ("credit_sales", "collected", "recovery_rate", "dso", "cei")
 months = cache.monthly(view.end, 12, view.key, (*names, "aging"))
 months["month"] = pd.to_datetime(months["month"])

@@ -11,7 +11,7 @@ from dashboard.presentation import charts
 from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_kpi, fmt_value
 
 view = state.current()
-st.title(view.t("Overview"))
+widgets.header(view, "Overview")
 now = cache.kpis(view.start, view.end, view.key)
 prev_p = view.compared
 before = cache.kpis(prev_p.start, prev_p.end, view.key)
@@ -115,7 +115,7 @@ if view.can("exports"):
     st.download_button(
         view.t("Download the KPI pack (Excel)"),
         login.guarded(partial(cache.kpi_pack, view.start, view.end, view.key, view.lang)),
-        file_name=f"encaisse_kpi_pack_{view.start}_{view.end}.xlsx",
+        file_name=f"{view.file_stem('encaisse_kpi_pack')}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
         key="kpi_pack",

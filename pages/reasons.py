@@ -11,7 +11,7 @@ from dashboard.presentation.i18n import fmt_pct
 from dashboard.storage import store
 
 view = state.current()
-st.title(view.t("Late-payment reasons"))
+widgets.header(view, "Late-payment reasons")
 codes = cache.taxonomy()
 label_of = {c["code"]: c["label_fr" if view.lang == "fr" else "label_en"] for c in codes}
 

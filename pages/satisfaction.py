@@ -10,7 +10,7 @@ from dashboard.presentation import charts
 from dashboard.presentation.i18n import READINGS, fmt_number
 
 view = state.current()
-st.title(view.t("Satisfaction"))
+widgets.header(view, "Satisfaction")
 now = cache.kpis(view.start, view.end, view.key)
 prev = view.compared
 before = cache.kpis(prev.start, prev.end, view.key)

@@ -8,7 +8,7 @@ from dashboard.metrics import METRICS
 from dashboard.presentation import charts
 
 view = state.current()
-st.title(view.t("Segments & customers"))
+widgets.header(view, "Segments & customers")
 names = tuple(METRICS)  # every KPI
 
 st.subheader(view.t("Segment comparison"))

@@ -101,14 +101,36 @@ def reference_kpis(
         acts["customer_id"].isin(ids) & (acts["action_date"] >= f) & (acts["action_date"] <= t)
     ]
     cost = sum(_cents(c) for c in acts["cost"])
+    # shared costs (SPEC 3): a line's pool is its segment's customers (everyone without one);
+    # a filter takes the selected customers' share, by actions in the month, else payments
+    segment_of = dict(zip(cust["customer_id"], cust["segment"], strict=True))
+    every_act = frames["actions"]
+    every_pay = frames["payments"][frames["payments"]["status"] == "completed"].merge(
+        frames["invoices"][["invoice_id", "customer_id"]], on="invoice_id"
+    )
     for row in frames["costs"].itertuples():
-        if segments and row.segment not in segments:
-            continue
         y, m = map(int, row.month.split("-"))
         n = calendar.monthrange(y, m)[1]
         lo, hi = max(f, dt.date(y, m, 1)), min(t, dt.date(y, m, n))
-        if hi >= lo:
-            cost += _cents(row.amount) * ((hi - lo).days + 1) / n
+        if hi < lo:
+            continue
+        share = 1.0
+        if segments or regions:
+            share = 0.0
+            line_segment = row.segment if isinstance(row.segment, str) and row.segment else None
+            first, last = dt.date(y, m, 1), dt.date(y, m, n)
+            for frame, date_col, weight in (
+                (every_act, "action_date", None),
+                (every_pay, "payment_date", "amount"),
+            ):
+                month = frame[(frame[date_col] >= first) & (frame[date_col] <= last)]
+                if line_segment is not None:
+                    month = month[month["customer_id"].map(segment_of) == line_segment]
+                w = pd.Series(1, index=month.index) if weight is None else month[weight].map(_cents)
+                if w.sum():
+                    share = w[month["customer_id"].isin(ids)].sum() / w.sum()
+                    break
+        cost += _cents(row.amount) * ((hi - lo).days + 1) / n * share
     issued = inv[(inv["issue_date"] >= f) & (inv["issue_date"] <= t)]
     recs = pay[(pay["payment_date"] >= f) & (pay["payment_date"] <= t)]
     sur = frames["surveys"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,36 @@ class View:
         if self.preset == "ytd":
             return self.period.a_year_earlier()
         return self.period.previous()
+
+    def scope(self) -> list[tuple[str, str]]:
+        """What the figures of this view are for: period, comparison, filters, currency."""
+        cmp = self.compared
+        every = self.t("all")
+        return [
+            (
+                self.t("Period"),
+                self.t(
+                    "{start} to {end} ({days} days)",
+                    start=fmt_date(self.start, self.lang),
+                    end=fmt_date(self.end, self.lang),
+                    days=self.period.days,
+                ),
+            ),
+            (
+                self.t("Compared with"),
+                f"{fmt_date(cmp.start, self.lang)} – {fmt_date(cmp.end, self.lang)}",
+            ),
+            (self.t("Segments"), ", ".join(self.filters.segments) or every),
+            (self.t("Regions"), ", ".join(self.filters.regions) or every),
+            (self.t("Collectors"), ", ".join(self.filters.collectors) or every),
+            (self.t("Currency"), self.currency),
+        ]
+
+    def file_stem(self, name: str) -> str:
+        """A download's file name: what it is, its period and its filters."""
+        f = self.filters
+        parts = [name, f"{self.start}_{self.end}", *f.segments, *f.regions, *f.collectors]
+        return re.sub(r"[^\w.-]+", "-", "_".join(parts))[:150]
 
     def versus(self) -> str:
         """What a change is against, in words."""

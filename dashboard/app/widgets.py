@@ -147,7 +147,7 @@ def table(
         st.download_button(
             view.t("CSV"),
             login.guarded(partial(to_csv_bytes, shown)),
-            file_name=f"{name}.csv",
+            file_name=f"{view.file_stem(name)}.csv",
             mime="text/csv",
             key=f"csv_{name}",
             icon=":material/download:",
@@ -155,8 +155,8 @@ def table(
         )
         st.download_button(
             view.t("Excel"),
-            login.guarded(partial(to_xlsx_bytes, shown, name)),
-            file_name=f"{name}.xlsx",
+            login.guarded(partial(to_xlsx_bytes, shown, name, view.scope())),
+            file_name=f"{view.file_stem(name)}.xlsx",
             key=f"xlsx_{name}",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
@@ -191,6 +191,17 @@ def pick(
         selection_mode="single-row",
         key=key,
     )
+
+
+def header(view: View, title: str) -> None:
+    """A page's title, and under it what its figures are for (period, comparison, filters)."""
+    st.title(view.t(title))
+    scope = dict(view.scope())
+    period, compared = view.t("Period"), view.t("Compared with")
+    # the filter values come from files: plain text; the rest is Encaisse's own words
+    filters = [f"{k}: {plain(v)}" for k, v in list(scope.items())[2:5] if v != view.t("all")]
+    parts = [f"{period}: {scope[period]}", f"{compared}: {scope[compared]}"]
+    st.caption(" · ".join(parts + (filters or [view.t("all customers")])))
 
 
 def chart(c: alt.Chart) -> None:

@@ -39,12 +39,20 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
 
 
-def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+def to_xlsx_bytes(
+    df: pd.DataFrame, sheet: str = "data", scope: list[tuple[str, str]] | None = None
+) -> bytes:
+    """One sheet of data; with ``scope`` (label, value: period, filters …), a second sheet
+    saying what the figures are for."""
     buf = io.BytesIO()
     frame = safe_frame(df)
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet[:31])
         force_text(writer.sheets[sheet[:31]])
+        if scope:
+            about = safe_frame(pd.DataFrame(scope, columns=["", " "]))
+            about.to_excel(writer, index=False, header=False, sheet_name="scope")
+            force_text(writer.sheets["scope"])
     return buf.getvalue()
 
 

@@ -80,6 +80,10 @@ FR: dict[str, str] = {
     "pts": "pts",  # percentage points
     "no cost data loaded": "aucune donnée de coût chargée",
     "Most overdue customers": "Clients les plus en retard",
+    "Compared with": "Comparé à",
+    "all": "tous",
+    "all customers": "tous les clients",
+    "{start} to {end} ({days} days)": "du {start} au {end} ({days} jours)",
     "How the collection cost is shared among segments": (
         "Comment le coût du recouvrement est réparti entre segments"
     ),

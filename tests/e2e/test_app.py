@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -119,6 +120,37 @@ def test_cards_say_how_many_answers_and_how_much_is_overdue(app, demo_url):
     overdue = fmt_value(k["overdue"], "EUR", "en")
     over90 = fmt_value(k["aging"]["d90_plus"], "EUR", "en")
     assert f"{overdue} overdue, {over90} over 90 days" in captions
+
+
+@pytest.mark.parametrize("page", ["overview", "collections", "satisfaction", "reasons", "segments"])
+def test_every_page_says_which_period_and_filters_its_figures_are_for(app, page):
+    app.multiselect(key="segment").set_value(["Retail"]).run()
+    app.switch_page(f"../../pages/{page}.py").run()
+    said = app.main.caption[0].value
+    start = (END - dt.timedelta(days=89)).isoformat()
+    assert f"Period: {start} to {END} (90 days)" in said
+    assert "Compared with: " in said and "Segments: Retail" in said
+
+
+def test_downloads_are_named_and_scoped_by_period_and_filter():
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard.app.state import View
+    from dashboard.presentation.exports import to_xlsx_bytes
+
+    view = View(
+        "fr", Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), Filters(("Grands comptes",))
+    )
+    assert view.file_stem("segments") == "segments_2026-01-01_2026-03-31_Grands-comptes"
+    book = load_workbook(
+        io.BytesIO(to_xlsx_bytes(pd.DataFrame({"a": [1]}), "segments", view.scope()))
+    )
+    assert book.sheetnames == ["segments", "scope"]
+    about = {r[0]: r[1] for r in book["scope"].iter_rows(values_only=True)}
+    assert about["Période"] == "du 01/01/2026 au 31/03/2026 (90 jours)"
+    assert about["Segments"] == "Grands comptes" and about["Régions"] == "tous"
 
 
 def test_a_filter_changes_the_figures(app, demo_url):
