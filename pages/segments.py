@@ -113,6 +113,7 @@ if view.can("customers"):  # customer-level data: managers and administrators
             index=None,
             format_func=lambda c: f"{c} — {names.get(c) or ''}",
             key="open_customer",
+            placeholder=view.t("Type a customer id or name"),
         )
         if choice:
             st.session_state["goto_customer"] = choice

@@ -177,6 +177,9 @@ def test_every_page_runs(app, page, lang):
     assert app.title, page
     if page not in ("data", "customer"):  # tables show a gap as "—", not the grid's "None"
         assert any(t.proto.placeholder == "—" for t in app.dataframe), page
+    for box in app.selectbox:  # an empty picker says what to do in the reader's language,
+        if not box.proto.HasField("default"):  # not Streamlit's "Choose an option"
+            assert box.proto.placeholder not in ("", "Choose an option"), (page, box.label)
 
 
 def test_french_interface_formats_numbers(app, demo_url):
