@@ -42,8 +42,7 @@ from dashboard.metrics.measures import (
     Pools,
     Settlements,
     SurveyCounts,
-    prorated_cost,
-    shared_cost,
+    overhead_cost,
 )
 from dashboard.storage import store
 
@@ -641,11 +640,8 @@ class ColumnarMeasures:
     def overhead_cost_cents(self) -> float:
         first, last = f"{self.period.start:%Y-%m}", f"{self.period.end:%Y-%m}"
         lines = [line for line in self.cols.costs if first <= line[0] <= last]
-        if self.selection is None:
-            return prorated_cost([(m, a) for m, a, _ in lines], self.period)
-        if not lines:
-            return 0.0
-        return shared_cost(lines, self.period, *self.cost_pools)
+        filtered = self.selection is not None
+        return overhead_cost(lines, self.period, filtered, lambda: self.cost_pools)
 
     @cached_property
     def cost_pools(self) -> tuple[Pools, Pools]:

@@ -136,6 +136,15 @@ class Measures(Protocol):
 Pools = dict[tuple[str, str | None], tuple[int, int]]
 
 
+def overhead_cost(lines, period: Period, filtered: bool, pools) -> float:
+    """Cost lines (month, cents, segment) of P's months, prorated to P: all of each line for
+    the whole company, the selected customers' shares under a filter (``pools()`` gives the
+    actions and payments pools, asked only then). In cents."""
+    if not filtered:
+        return prorated_cost([(m, a) for m, a, _ in lines], period)
+    return shared_cost(lines, period, *pools()) if lines else 0.0
+
+
 def shared_cost(lines, period: Period, actions: Pools, payments: Pools) -> float:
     """Σ of cost lines (month, cents, segment) prorated to P, each times the selected
     customers' share of its pool (SPEC 3, "Shared costs"): the customers of its segment, or

@@ -39,8 +39,7 @@ from dashboard.metrics.measures import (
     Pools,
     Settlements,
     SurveyCounts,
-    prorated_cost,
-    shared_cost,
+    overhead_cost,
 )
 from dashboard.storage.models import (
     Action,
@@ -162,31 +161,20 @@ def last_open_date(engine: Engine, end: dt.date) -> dt.date | None:
             func.coalesce(paid.c.paid, 0) < INV.c.amount_cents,
         )
     )
-    # the day each invoice was paid in full: its cumulated completed payments reach its amount
-    running = (
-        select(
-            PAY.c.invoice_id,
-            PAY.c.payment_date,
-            func.sum(PAY.c.amount_cents)
-            .over(partition_by=PAY.c.invoice_id, order_by=PAY.c.payment_date)
-            .label("cum"),
-        )
-        .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(end))
-        .subquery()
-    )
-    settled = (
-        select(INV.c.issue_date, func.min(running.c.payment_date).label("settled_on"))
-        .join(running, running.c.invoice_id == INV.c.invoice_id)
-        .where(live(INV), INV.c.issue_date <= d(end), running.c.cum >= INV.c.amount_cents)
-        .group_by(INV.c.id, INV.c.issue_date)
+    # the day each invoice was paid in full, beside the day it was issued
+    settled = settled_invoices(end)
+    paid_off = (
+        select(INV.c.issue_date, settled.c.settled_on)
+        .join(settled, settled.c.invoice_id == INV.c.invoice_id)
+        .where(live(INV), INV.c.issue_date <= d(end))
         .subquery()
     )
     with engine.connect() as conn:
         if conn.execute(select(still_open)).scalar():
             return None
         last = conn.execute(
-            select(func.max(settled.c.settled_on)).where(
-                settled.c.settled_on > settled.c.issue_date
+            select(func.max(paid_off.c.settled_on)).where(
+                paid_off.c.settled_on > paid_off.c.issue_date
             )
         ).scalar()
     return None if last is None else to_date(last) - dt.timedelta(days=1)
@@ -340,11 +328,8 @@ class SqlMeasures:
             live(COST), COST.c.month.between(f"{f:%Y-%m}", f"{t:%Y-%m}")
         )
         lines = [(str(m), cents(a), s) for m, a, s in self.conn.execute(q)]
-        if self.selected is None:
-            return prorated_cost([(m, a) for m, a, _ in lines], self.period)
-        if not lines:
-            return 0.0
-        return shared_cost(lines, self.period, *self.cost_pools)
+        filtered = self.selected is not None
+        return overhead_cost(lines, self.period, filtered, lambda: self.cost_pools)
 
     @cached_property
     def cost_pools(self) -> tuple[Pools, Pools]:
