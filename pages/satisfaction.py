@@ -24,6 +24,10 @@ months["month"] = pd.to_datetime(months["month"])
 left, mid, right = st.columns(3)
 for col, name, unit in ((left, "csat", "%"), (mid, "nps", "NPS"), (right, "ces", "1–7")):
     with col:
+        if months[name].isna().all():  # an empty chart's lone 0 tick would say 0
+            st.markdown(f"**{METRICS[name].label_in(view.lang)}**")
+            st.info(view.t("No survey answers in these 12 months."))
+            continue
         widgets.chart(
             charts.trend(
                 months, "month", {name: METRICS[name].label_in(view.lang)}, unit, view.lang

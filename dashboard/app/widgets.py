@@ -199,8 +199,9 @@ def header(view: View, title: str) -> None:
     scope = dict(view.scope())
     period, compared = view.t("Period"), view.t("Compared with")
     # the filter values come from files: plain text; the rest is Encaisse's own words
-    filters = [f"{k}: {plain(v)}" for k, v in list(scope.items())[2:5] if v != view.t("all")]
-    parts = [f"{period}: {scope[period]}", f"{compared}: {scope[compared]}"]
+    colon = "\u00a0: " if view.lang == "fr" else ": "  # French sets a space before it
+    filters = [f"{k}{colon}{plain(v)}" for k, v in list(scope.items())[2:5] if v != view.t("all")]
+    parts = [f"{period}{colon}{scope[period]}", f"{compared}{colon}{scope[compared]}"]
     st.caption(" · ".join(parts + (filters or [view.t("all customers")])))
 
 

@@ -398,6 +398,10 @@ def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
     else:
         assert "aucune réponse d'enquête sur la période" in notes
         assert "Aucune donnée de coût chargée." in notes
+        assert at.main.caption[0].value.startswith("Période\u00a0: du ")  # French colon
+    at.switch_page("../../pages/satisfaction.py").run()
+    empty = [i.value for i in at.info]
+    assert empty.count(at.session_state["_view"].t("No survey answers in these 12 months.")) == 3
     for page in PAGES:
         at.switch_page(f"../../pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
