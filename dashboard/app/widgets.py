@@ -117,6 +117,15 @@ def kpi_card(
         st.caption(" · ".join(lines))
 
 
+def _labelled(df: pd.DataFrame, view: View, labels: dict[str, str] | None):
+    """The frame with its columns named in the reader's language, and the same styled: numbers
+    and dates written as the language writes them, a gap as "—"."""
+    shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
+    formats = column_formatters(df.columns, view.lang, view.currency)
+    renamed = dict(zip(df.columns, shown.columns, strict=True))
+    return shown, shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
+
+
 def table(
     df: pd.DataFrame,
     name: str,
@@ -127,10 +136,7 @@ def table(
 ) -> None:
     """A table (text shown as text, never HTML), numbers and dates written as the language
     writes them, with CSV and Excel downloads of the raw values for roles that may export."""
-    shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
-    formats = column_formatters(df.columns, view.lang, view.currency)
-    renamed = dict(zip(df.columns, shown.columns, strict=True))
-    styled = shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
+    shown, styled = _labelled(df, view, labels)
     # placeholder: the grid shows its own "None" for a gap, whatever the Styler says
     st.dataframe(
         styled if len(shown) <= STYLE_MAX_ROWS else shown,
@@ -173,9 +179,7 @@ def pick(
 ) -> None:
     """A table whose rows can be clicked: ``on_pick(position)`` runs with the row clicked,
     before the next run (so it may set other widgets' state)."""
-    shown = df.rename(columns={k: view.t(v) for k, v in labels.items()})
-    formats = column_formatters(df.columns, view.lang, view.currency)
-    renamed = dict(zip(df.columns, shown.columns, strict=True))
+    _, styled = _labelled(df, view, labels)
     key = f"pick_{name}"
 
     def picked() -> None:
@@ -184,7 +188,7 @@ def pick(
             on_pick(rows[0])
 
     st.dataframe(
-        shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—"),
+        styled,
         hide_index=True,
         placeholder="—",
         on_select=picked,
@@ -196,12 +200,20 @@ def pick(
 def header(view: View, title: str) -> None:
     """A page's title, and under it what its figures are for (period, comparison, filters)."""
     st.title(view.t(title))
-    scope = dict(view.scope())
-    period, compared = view.t("Period"), view.t("Compared with")
-    # the filter values come from files: plain text; the rest is Encaisse's own words
     colon = "\u00a0: " if view.lang == "fr" else ": "  # French sets a space before it
-    filters = [f"{k}{colon}{plain(v)}" for k, v in list(scope.items())[2:5] if v != view.t("all")]
-    parts = [f"{period}{colon}{scope[period]}", f"{compared}{colon}{scope[compared]}"]
+    period, compared = view.scope()[:2]
+    f = view.filters
+    # the filter values come from files: plain text; the rest is Encaisse's own words
+    filters = [
+        f"{view.t(label)}{colon}{plain(', '.join(values))}"
+        for label, values in (
+            ("Segments", f.segments),
+            ("Regions", f.regions),
+            ("Collectors", f.collectors),
+        )
+        if values
+    ]
+    parts = [f"{period[0]}{colon}{period[1]}", f"{compared[0]}{colon}{compared[1]}"]
     st.caption(" · ".join(parts + (filters or [view.t("all customers")])))
 
 

@@ -99,8 +99,8 @@ def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.Data
     )
     rows += [("not in a segment, or unallocated", *rest), ("total", *total)]
     out = pd.DataFrame(rows, columns=["segment", "actions", "lines"])
-    out["actions_eur"] = out.pop("actions").map(lambda c: round(c / 100, 2))
-    out["cost_lines_eur"] = out.pop("lines").map(lambda c: round(c / 100, 2))
+    out["actions_eur"] = out.pop("actions").map(money)
+    out["cost_lines_eur"] = out.pop("lines").map(money)
     out["collection_cost_eur"] = (out["actions_eur"] + out["cost_lines_eur"]).round(2)
     return out
 

@@ -146,21 +146,8 @@ def last_open_date(engine: Engine, end: dt.date) -> dt.date | None:
     the last day before it on which something was (an invoice issued, not yet paid in full),
     where receivables, DSO and aging have something to say. None when items are open at
     ``end``, or never were."""
-    paid = (
-        select(PAY.c.invoice_id, func.sum(PAY.c.amount_cents).label("paid"))
-        .where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(end))
-        .group_by(PAY.c.invoice_id)
-        .subquery()
-    )
-    still_open = exists(
-        select(INV.c.id)
-        .select_from(INV.outerjoin(paid, paid.c.invoice_id == INV.c.invoice_id))
-        .where(
-            live(INV),
-            INV.c.issue_date <= d(end),
-            func.coalesce(paid.c.paid, 0) < INV.c.amount_cents,
-        )
-    )
+    items = open_items_query(end).subquery()
+    still_open = exists(select(items.c.invoice_id).where(items.c.open_cents > 0))
     # the day each invoice was paid in full, beside the day it was issued
     settled = settled_invoices(end)
     paid_off = (
