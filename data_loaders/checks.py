@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import String
 
 from dashboard.storage.models import FACT_TABLES
-from data_loaders.kinds import LABELS, STATUS, SURVEY_TYPES, Kind, lookup
+from data_loaders.kinds import LABELS, LEDGER_STATUS, STATUS, SURVEY_TYPES, Kind, lookup
 from data_loaders.parse import (
     DateEvidence,
     DecimalEvidence,
@@ -61,6 +61,17 @@ class Context:
     currency: str = "EUR"
     reasons: dict[str, str] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)  # --set: column -> value of every row
+    terms_days: int | None = None  # --terms: due date = issue date + the customer's terms, else
+    customer_terms: dict[str, int] = field(default_factory=dict)  # + these days
+    scores: dict[str, str] = field(default_factory=dict)  # wide surveys: header -> survey type
+    incomplete: bool = False  # a required column is missing: check values, stage nothing
+
+
+def cells(frame: pd.DataFrame, header: str) -> pd.Series:
+    """A header's column; of a header written twice (a problem already), the first."""
+    found = frame[header]
+    return found.iloc[:, 0] if isinstance(found, pd.DataFrame) else found
 
 
 def infer(source: Source, ctx: Context, progress: Progress | None) -> None:
@@ -74,9 +85,9 @@ def infer(source: Source, ctx: Context, progress: Progress | None) -> None:
     if wanted:
         for _, chunk in source.chunks(usecols=wanted):
             for c in money:
-                dec[c].add(chunk[ctx.headers[c]])
+                dec[c].add(cells(chunk, ctx.headers[c]))
             for c in dates:
-                ev[c].add(chunk[ctx.headers[c]])
+                ev[c].add(cells(chunk, ctx.headers[c]))
             if progress:
                 progress("scanning", int(chunk.index[-1]) if len(chunk) else 0)
     ctx.decimal = {c: dec[c].mark(source.separator) for c in money}
@@ -90,18 +101,22 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
     out = pd.DataFrame(index=raw.index)
     for col in ctx.kind.columns:
         header = ctx.headers.get(col.name)
-        if header is None:
+        if header is None and col.name in ctx.fixed:
+            s = pd.Series(ctx.fixed[col.name], index=raw.index, dtype="str")
+        elif header is None:
             if col.default is None and col.type not in ("bool", "currency"):
                 out[col.name] = None
                 continue
             # absent: parse the default (bool -> no, currency -> the reporting currency)
             s = pd.Series(col.default or "", index=raw.index, dtype="str")
         else:
-            s = raw[header]
+            s = cells(raw, header)
         if col.default is not None:
             s = s.where(s != "", col.default)
-        shown = header or col.name
-        if col.required:
+        shown = header or (f"--set {col.name}" if col.name in ctx.fixed else col.name)
+        if col.name == "due_date" and ctx.terms_days is not None:
+            pass  # an empty due date comes from the terms (``due_from_terms``)
+        elif col.required:
             add_problems(
                 report,
                 s == "",
@@ -197,6 +212,18 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
                 "use completed, failed, incomplete or input_error (or leave empty for completed)",
             )
             out[col.name] = values
+        elif t == "ledger_status":
+            values, bad = parse_code(s, lookup(LEDGER_STATUS))
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "unknown invoice status",
+                "use paid, unpaid, open, partial or written off (payée, impayée, passée en "
+                "perte), or leave it empty",
+            )
+            out[col.name] = values
         elif t == "survey_type":
             values, bad = parse_code(s, lookup(SURVEY_TYPES))
             add_problems(report, bad, s, shown, "unknown survey type", "use csat, nps or ces")
@@ -236,7 +263,21 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
             if t in ("id", "text") and fits(s, limit):
                 continue
             check_text(report, out[col.name], s, shown, limit)
+    if ctx.terms_days is not None and "due_date" in out:
+        due_from_terms(out, ctx)
     return out
+
+
+def due_from_terms(out: pd.DataFrame, ctx: Context) -> None:
+    """``--terms``: an invoice without a due date is due its customer's payment terms after
+    its issue date, else ``terms_days`` after it."""
+    empty = out["due_date"].isna() & out["issue_date"].notna()
+    if not empty.any():
+        return
+    days = out.loc[empty, "customer_id"].map(ctx.customer_terms).fillna(ctx.terms_days)
+    issued = pd.to_datetime(out.loc[empty, "issue_date"])
+    due = issued + pd.to_timedelta(days.astype("int64"), unit="D")
+    out.loc[empty, "due_date"] = due.dt.strftime("%Y-%m-%d")
 
 
 def fits(raw: pd.Series, limit: int) -> bool:

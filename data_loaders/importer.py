@@ -16,17 +16,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Index, MetaData, Table
+from sqlalchemy import Connection, Engine, Index, MetaData, Table, select
 
 from dashboard.storage.store import begin_write, refresh_statistics, reporting_currency, taxonomy
 from data_loaders.checks import Context, Progress, infer
-from data_loaders.headers import match_headers
+from data_loaders.headers import SURVEY_SCORES, match_headers, pairs
 from data_loaders.kinds import KINDS, OWNER_ALIASES, lookup, normalize_value
 from data_loaders.merge import merge_batch
 from data_loaders.parallel import Helper, HelperFailed
 from data_loaders.problems import ImportRefused, ImportReport, Problem
+from data_loaders.profiles import Profile, load_profile, profile_for, save_profile, signature
 from data_loaders.read import FileUnreadable, Source, open_source
-from data_loaders.staging import check_staged, stage_file, stage_table
+from data_loaders.staging import (
+    check_staged,
+    collapse_lines,
+    set_aside,
+    stage_file,
+    stage_table,
+)
 
 
 def import_file(
@@ -41,9 +48,20 @@ def import_file(
     name: str | None = None,
     progress: Progress | None = None,
     upload: bool = False,
+    fixed: dict[str, str] | None = None,
+    terms_days: int | None = None,
+    reject_file: str | Path | None = None,
+    profile: str | None = None,
 ) -> ImportReport:
     """Import one file of ``kind``; raises ``ImportRefused`` (nothing written) on any problem.
-    ``upload``: the file came through the dashboard (its size is limited too)."""
+    ``upload``: the file came through the dashboard (its size is limited too). ``mapping``:
+    header -> column (a dict, or pairs: a header given twice is a problem); ``fixed``: columns
+    the file lacks, one value for every row (``--set``); ``terms_days``: invoices without a
+    due date are due their customer's terms, else these days, after issue (``--terms``);
+    ``reject_file``: commit the valid rows and write every refused row, with its problem, to
+    this CSV (without it, all or nothing); ``profile``: save the mapping, ``fixed`` and
+    ``terms_days`` under this name once committed (given alone: use the saved ones). Without
+    any of them, a profile remembered for a file with these headers is used."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     spec = KINDS[kind]
@@ -62,10 +80,54 @@ def import_file(
             )
         )
         raise ImportRefused(report)
-    matched = match_headers(spec, headers, mapping, report)
-    if not report.ok:
+    given = bool(mapping or fixed or terms_days is not None)
+    used = None
+    if not given:
+        used = load_profile(engine, profile) if profile else profile_for(engine, kind, headers)
+    if used is not None and used.kind != kind:
+        report.add(
+            Problem(
+                None,
+                None,
+                profile,
+                f"the remembered mapping '{used.name}' is for {used.kind} files",
+                "import the file as that kind, or choose another --profile name",
+            )
+        )
         raise ImportRefused(report)
-    ctx = Context(spec, {v: k for k, v in matched.items()}, currency=reporting_currency(engine))
+    if used is not None:
+        mapping, fixed, terms_days = used.mapping, used.fixed, used.terms_days
+        report.notes.append(
+            f"Remembered mapping '{used.name}' used (saved for a {kind} file with these "
+            "headers): " + describe(used)
+        )
+    fixed = {k.strip(): v.strip() for k, v in (fixed or {}).items()}
+    if terms_days is not None and "due_date" not in {c.name for c in spec.columns}:
+        report.add(Problem(None, None, None, f"--terms applies to invoices, not {kind}", "drop it"))
+        terms_days = None
+    matched = match_headers(
+        spec, headers, mapping, report, fixed=fixed, terms=terms_days is not None
+    )
+    scores = {h: t for h, t in matched.items() if t in SURVEY_SCORES}
+    ctx = Context(
+        spec,
+        {v: k for k, v in matched.items() if v not in SURVEY_SCORES},
+        currency=reporting_currency(engine),
+        fixed={k: v for k, v in fixed.items() if k in {c.name for c in spec.columns}},
+        terms_days=terms_days,
+        scores=scores,
+        incomplete=not report.ok,
+    )
+    if scores:
+        report.notes.append(
+            "Survey answers read from: "
+            + ", ".join(f"'{h}' ({t.upper()})" for h, t in scores.items())
+            + "."
+        )
+    if spec.name == "surveys" and "customer_id" not in ctx.headers and "customer_id" not in fixed:
+        report.notes.append("No customer id column: the answers are kept as anonymous.")
+    if terms_days is not None:
+        ctx.customer_terms = customer_terms(engine)
     codes = taxonomy(engine)
     ctx.reasons = {
         normalize_value(v): r["code"]
@@ -76,7 +138,13 @@ def import_file(
     helper = Helper.for_source(source)
     try:
         infer(source, ctx, progress)
-        return _write(engine, source, ctx, report, user, progress, helper)
+        report.reject_file = None if reject_file is None else str(reject_file)
+        done = _write(engine, source, ctx, report, user, progress, helper)
+        if profile and done.committed and (given or used is None):
+            saved = Profile(profile, kind, signature(headers), pairs(mapping), fixed, terms_days)
+            save_profile(engine, saved, user or "cli")
+            done.notes.append(f"Mapping remembered as '{profile}': {describe(saved)}")
+        return done
     except FileUnreadable as exc:
         report.add(exc.problem)
         raise ImportRefused(report) from None
@@ -126,6 +194,18 @@ def _write(
                         "export the data rows too",
                     )
                 )
+            rejecting = report.reject_file is not None and report.rows_read and not ctx.incomplete
+            if rejecting:
+                with conn.begin():
+                    set_aside(conn, stages, ctx, report)  # before the lines are summed
+            if report.rows_read and not ctx.incomplete:
+                with conn.begin():
+                    collapse_lines(conn, stages, ctx, report)
+            if rejecting:
+                with conn.begin():
+                    check_staged(conn, stages, ctx, report)  # keys and references, now
+                    set_aside(conn, stages, ctx, report)
+                keep_rejects(report)
             if report.ok and conn.dialect.name == "sqlite":
                 with conn.begin():
                     # SQLite looks staged keys up one by one; PostgreSQL hashes them (its
@@ -133,6 +213,9 @@ def _write(
                     for stage in stages.values():
                         Index(f"ix_{stage.name}_key", stage.c.key).create(conn)
             if not report.ok:
+                if not ctx.incomplete and report.rows_read:
+                    with conn.begin():  # keys and references, in the same pass
+                        check_staged(conn, stages, ctx, report)
                 raise ImportRefused(report)
             with begin_write(conn) as tx:
                 check_staged(conn, stages, ctx, report)
@@ -142,6 +225,8 @@ def _write(
                 merge_batch(conn, source, ctx, report, stages, attrs, user)
                 if report.dry_run:
                     tx.rollback()
+            if report.rejected:
+                write_rejects(source, report, Path(report.reject_file))
             if not report.dry_run:
                 report.committed = True
                 refresh_statistics(engine, {*tables, "customers"})
@@ -184,5 +269,79 @@ def stage_all(
         stage_file(conn, source, ctx, report, stages, attrs, progress, part)
         if part is not None:
             helper.collect(conn, report, attrs, stages)
-    if part is not None and conn.dialect.name == "sqlite" and report.ok:
-        helper.attach(conn, stages)
+    if part is not None and conn.dialect.name == "sqlite":
+        helper.attach(conn, stages)  # even when refused: the whole file's keys are checked
+
+
+def customer_terms(engine: Engine) -> dict[str, int]:
+    """Each known customer's payment terms in days (for ``--terms``)."""
+    from dashboard.storage.models import Customer
+
+    c = Customer.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.c.customer_id, c.c.payment_terms_days).where(
+                c.c.replaced_by.is_(None), c.c.payment_terms_days.is_not(None)
+            )
+        ).all()
+    return {cid: int(days) for cid, days in rows}
+
+
+def keep_rejects(report: ImportReport) -> None:
+    """``--reject-file``: the rows' problems stop being fatal; they are kept for the file."""
+    if not report.bad_rows:
+        return
+    report.rejects, report.rejected = list(report.problems), len(report.bad_rows)
+    fatal = [p for p in report.problems if p.row is None or p.row <= 1]
+    report.problems, report.problem_count = fatal, len(fatal)
+    if report.rejected >= report.rows_read:
+        report.add(
+            Problem(
+                None,
+                None,
+                None,
+                "every row was refused",
+                "correct the file (see the reject file) and import it again",
+            )
+        )
+
+
+UNLISTED = "refused with another line of its invoice (or past the first problems listed)"
+
+
+def write_rejects(source: Source, report: ImportReport, path: Path) -> None:
+    """Every refused row as the file had it, after its row number and its problems (CSV, safe
+    to open in a spreadsheet)."""
+    import pandas as pd
+
+    from dashboard.core.safe_text import safe_frame
+
+    said: dict[int, list[str]] = {}
+    for p in report.rejects:
+        if p.row is not None:
+            column = f"{p.column}: " if p.column else ""
+            value = f" ({p.value})" if p.value not in (None, "") else ""
+            said.setdefault(p.row, []).append(f"{column}{p.message}{value}")
+    parts = []
+    for _, raw in source.chunks():
+        picked = raw[raw.index.isin(report.bad_rows)]
+        if len(picked):
+            parts.append(picked)
+    rows = pd.concat(parts) if parts else pd.DataFrame()
+    rows.insert(
+        0,
+        "problem",
+        ["; ".join(said.get(int(r), [UNLISTED])) for r in rows.index],
+    )
+    rows.insert(0, "row", rows.index.astype(int))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(safe_frame(rows).to_csv(index=False).encode("utf-8-sig"))
+
+
+def describe(profile: Profile) -> str:
+    """A profile as the flags that would give it."""
+    parts = [f"--map '{h}={c}'" for h, c in profile.mapping]
+    parts += [f"--set {c}={v}" for c, v in profile.fixed.items()]
+    if profile.terms_days is not None:
+        parts.append(f"--terms {profile.terms_days}")
+    return " ".join(parts) or "no flag"

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from data_loaders.row_rules import (
     RowRule,
     due_before_issue,
     paid_amount_needs_a_date,
+    paid_needs_a_date,
     score_in_range,
 )
 
@@ -39,6 +44,39 @@ def normalize_value(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+# Words of a dunning step that name its channel (checked in this order: "lettre de mise en
+# demeure" is a formal notice, not a letter).
+STEP_CHANNELS = (
+    ("formal_notice", ("mise_en_demeure", "formal_notice", "final_notice", "demand_letter")),
+    ("legal", ("injonction", "huissier", "legal", "tribunal", "contentieux")),
+    ("agency", ("agency", "agence", "recouvrement_externe")),
+    ("sms", ("sms", "texto", "text_message")),
+    ("phone", ("phone", "call", "appel", "telephone")),
+    ("email", ("email", "e_mail", "courriel", "mail")),
+    ("letter", ("letter", "lettre", "courrier", "postal")),
+)
+
+
+def what_the_step_says(df: pd.DataFrame, headers: dict[str, str], report: object) -> None:
+    """A dunning log's step names its outcome and channel where the file has no such column:
+    "Arrangement Agreed" is a payment plan agreed, "Mise en demeure" a formal notice."""
+    if "step" not in df or df["step"].isna().all():
+        return
+    import pandas as pd
+
+    step = df["step"].astype(object).where(df["step"].notna(), "").map(normalize_value)
+    if "outcome" not in headers:  # nor --set: then the outcome is filled, not None
+        outcome = step.map(lookup(LABELS["outcome"]))
+        df["outcome"] = df["outcome"].where(df["outcome"].notna() | outcome.isna(), outcome)
+    if "channel" not in headers:
+        channel = pd.Series(None, index=df.index, dtype=object)
+        for code, words in reversed(STEP_CHANNELS):  # the first listed wins
+            hit = step.map(lambda v, w=words: any(f"_{y}_" in f"_{v}_" for y in w))
+            channel = channel.where(~hit, code)
+        unknown = df["channel"] == "unknown"
+        df["channel"] = df["channel"].where(~unknown | channel.isna(), channel)
 
 
 @dataclass(frozen=True)
@@ -116,6 +154,13 @@ CUSTOMER_ID = ColumnSpec(
         "code tiers",
         "tiers",
         "numero de compte",
+        "user id",
+        "user",
+        "respondent id",
+        "contact id",
+        "company id",
+        "account id",
+        "id compte",
     ),
 )
 INVOICE_ID = ColumnSpec(
@@ -140,6 +185,9 @@ INVOICE_ID = ColumnSpec(
         "n° piece",
         "piece",
         "bill number",
+        "id facture",
+        "facture id",
+        "numero facture",
     ),
 )
 NAME = ColumnSpec(
@@ -167,9 +215,6 @@ SEGMENT = ColumnSpec(
         "customer segment",
         "segment client",
         "categorie client",
-        "customer type",
-        "type client",
-        "type de client",
         "clientele",
     ),
 )
@@ -213,6 +258,10 @@ AMOUNT_SYN = (
     "montant de la facture",
     "total ttc",
     "montant du",
+    "order amount",
+    "line amount",
+    "montant ligne",
+    "montant de la ligne",
 )
 ISSUE_DATE = ColumnSpec(
     "issue_date",
@@ -228,6 +277,9 @@ ISSUE_DATE = ColumnSpec(
         "date de facturation",
         "document date",
         "posting date",
+        "post date",
+        "invoice post date",
+        "date de comptabilisation",
         "date piece",
         "bill date",
         "issued",
@@ -347,6 +399,18 @@ KINDS: dict[str, Kind] = {
                 False,
                 ("canal prefere", "canal de relance prefere", "contact channel"),
             ),
+            ColumnSpec(
+                "customer_type",
+                "label:customer_type",
+                False,
+                ("customer type", "type client", "type de client", "client type", "b2b b2c"),
+            ),
+            ColumnSpec(
+                "credit_limit",
+                "money0",
+                False,
+                ("credit limit", "limite de credit", "encours autorise", "plafond", "encours max"),
+            ),
         ),
         "One row per customer: who they are and who follows them.",
         tables=("customers",),
@@ -385,6 +449,9 @@ KINDS: dict[str, Kind] = {
                     "date encaissement",
                     "paid on",
                     "clearing date",
+                    "collection date",
+                    "date de recouvrement",
+                    "write off date",
                 ),
             ),
             ColumnSpec(
@@ -401,6 +468,22 @@ KINDS: dict[str, Kind] = {
                     "paid",
                 ),
             ),
+            ColumnSpec(
+                "status",
+                "ledger_status",
+                False,
+                (
+                    "collection status",
+                    "payment status",
+                    "invoice status",
+                    "statut",
+                    "statut paiement",
+                    "statut de paiement",
+                    "statut facture",
+                    "etat",
+                    "etat de la facture",
+                ),
+            ),
             NAME,
             SEGMENT,
             ColumnSpec("region", "text", False, ("zone", "secteur", "territory", "area")),
@@ -412,7 +495,7 @@ KINDS: dict[str, Kind] = {
         "One row per invoice with its settlement; customers come from the rows.",
         tables=("invoices", "payments"),
         key=Key(("invoice_id",)),
-        row_rules=(paid_amount_needs_a_date, due_before_issue),
+        row_rules=(paid_amount_needs_a_date, paid_needs_a_date, due_before_issue),
         settles=True,
     ),
     "payments": Kind(
@@ -514,7 +597,23 @@ KINDS: dict[str, Kind] = {
                     "date de l'action",
                 ),
             ),
-            ColumnSpec("channel", "label:channel", True, CHANNEL_SYN),
+            ColumnSpec("channel", "label:channel", False, CHANNEL_SYN, default="unknown"),
+            ColumnSpec(
+                "step",
+                "text",
+                False,
+                (
+                    "action",
+                    "dunning step",
+                    "dunning level",
+                    "niveau de relance",
+                    "etape de relance",
+                    "relance",
+                    "stage",
+                    "action taken",
+                    "action name",
+                ),
+            ),
             ColumnSpec(
                 "outcome", "label:outcome", False, ("resultat", "result", "issue", "reponse")
             ),
@@ -546,6 +645,7 @@ KINDS: dict[str, Kind] = {
         tables=("actions",),
         key=Key(("action_id",), content_when_missing=True),
         refers_to_invoices=True,
+        row_rules=(what_the_step_says,),
     ),
     "reasons": Kind(
         "reasons",
@@ -602,9 +702,9 @@ KINDS: dict[str, Kind] = {
                 "response_id",
                 "id",
                 False,
-                ("id reponse", "respondent id", "n° reponse", "survey response id"),
+                ("id reponse", "n° reponse", "survey response id", "response"),
             ),
-            CUSTOMER_ID,
+            replace(CUSTOMER_ID, required=False),  # answers without one are anonymous
             ColumnSpec(
                 "response_date",
                 "date",
@@ -616,6 +716,13 @@ KINDS: dict[str, Kind] = {
                     "date enquete",
                     "answered on",
                     "date reponse",
+                    "submitted at",
+                    "submitted",
+                    "submission date",
+                    "completed at",
+                    "timestamp",
+                    "created at",
+                    "date de soumission",
                 ),
             ),
             ColumnSpec(
@@ -670,6 +777,11 @@ KINDS: dict[str, Kind] = {
 
 # Recognised values of descriptive columns (EN and FR forms, compared with normalize_value).
 LABELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "customer_type": {
+        "b2b": ("business", "entreprise", "professionnel", "pro", "company", "btob"),
+        "b2c": ("consumer", "particulier", "consommateur", "individual", "private", "btoc"),
+        "public": ("public_sector", "secteur_public", "administration", "collectivite", "state"),
+    },
     "delivery_channel": {
         "paper": ("papier", "courrier", "post", "postal", "mail_paper"),
         "email": ("e_mail", "courriel", "mail", "pdf", "pdf_email"),
@@ -695,7 +807,41 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "outcome": {
-        "promise_to_pay": ("promise", "ptp", "promesse", "promesse_de_paiement"),
+        "promise_to_pay": (
+            "promise",
+            "ptp",
+            "promesse",
+            "promesse_de_paiement",
+            "promise_to_pay_agreed",
+            "promised",
+        ),
+        "promise_broken": (
+            "broken_promise",
+            "promise_not_kept",
+            "promesse_non_tenue",
+            "promesse_rompue",
+            "ptp_broken",
+        ),
+        "plan_agreed": (
+            "arrangement_agreed",
+            "payment_plan_agreed",
+            "payment_arrangement",
+            "arrangement",
+            "echeancier",
+            "echeancier_accorde",
+            "plan_de_paiement",
+            "plan_de_paiement_accorde",
+            "instalment_plan",
+            "installment_plan",
+        ),
+        "plan_broken": (
+            "arrangement_broken",
+            "payment_plan_broken",
+            "plan_broken",
+            "echeancier_non_respecte",
+            "echeancier_rompu",
+            "plan_de_paiement_non_respecte",
+        ),
         "paid": ("paye", "regle", "payment", "paiement"),
         "no_answer": (
             "no_response",
@@ -780,6 +926,40 @@ STATUS = {
     ),
 }
 
+LEDGER_STATUS = {
+    "paid": ("payee", "paye", "settled", "regle", "reglee", "closed", "cleared", "solde", "soldee"),
+    "unpaid": (
+        "impayee",
+        "impaye",
+        "open",
+        "ouvert",
+        "ouverte",
+        "en_cours",
+        "outstanding",
+        "due",
+        "overdue",
+        "en_retard",
+        "not_paid",
+        "non_payee",
+        "non_regle",
+        "a_payer",
+    ),
+    "partial": ("partiel", "partielle", "partially_paid", "partiellement_payee", "part_paid"),
+    "written_off": (
+        "write_off",
+        "writeoff",
+        "written_off",
+        "bad_debt",
+        "passee_en_perte",
+        "passe_en_perte",
+        "perte",
+        "irrecouvrable",
+        "uncollectible",
+        "creance_irrecouvrable",
+        "abandon_de_creance",
+    ),
+}
+
 SURVEY_TYPES = {
     "csat": ("satisfaction", "customer_satisfaction", "csat_score"),
     "nps": ("net_promoter_score", "promoter", "recommandation"),
@@ -833,6 +1013,9 @@ FR_HEADERS = {
     "payment_terms_days": "Délai de paiement",
     "collector": "Chargé de recouvrement",
     "preferred_channel": "Canal préféré",
+    "customer_type": "Type de client",
+    "credit_limit": "Limite de crédit",
+    "step": "Étape de relance",
     "invoice_id": "N° facture",
     "issue_date": "Date facture",
     "due_date": "Date d'échéance",

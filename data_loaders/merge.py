@@ -120,7 +120,13 @@ def create_customers(
     for stage in stages.values():
         if "customer_id" in stage.c:  # found in the database: memory stays flat
             known = exists().where(c.c.key == stage.c.customer_id, c.c.replaced_by.is_(None))
-            ids |= set(conn.execute(select(stage.c.customer_id).distinct().where(~known)).scalars())
+            ids |= set(
+                conn.execute(
+                    select(stage.c.customer_id)
+                    .distinct()
+                    .where(~known, stage.c.customer_id.is_not(None))  # anonymous answers
+                ).scalars()
+            )
     if not ids:
         return []
     ordered = sorted(ids)
@@ -174,6 +180,7 @@ def merge_batch(
             rows_replaced=report.replaced,
             rows_unchanged=report.unchanged,
             customers_created=len(report.customers_created),
+            rows_rejected=report.rejected,
         )
     )
     bump_data_version(conn)
@@ -182,7 +189,9 @@ def merge_batch(
         who,
         "import",
         f"batch {batch_id}: {kind} {report.file} ({report.rows_read} "
-        f"rows, {report.added} added, {report.replaced} replaced)",
+        f"rows, {report.added} added, {report.replaced} replaced"
+        + (f", {report.rejected} refused" if report.rejected else "")
+        + ")",
     )
     if not report.dry_run:
         report.batch_id = batch_id

@@ -125,10 +125,12 @@ class Helper:
             report.add(problem)
         report.problem_count += result["problem_count"] - len(result["problems"])
         report.notes += result["notes"]
+        report.bad_rows |= result["bad_rows"]
+        report.no_answer += result["no_answer"]
         for customer, seen in result["attrs"].items():
             attrs.setdefault(customer, seen)
         self.result = result
-        if conn.dialect.name == "postgresql" and report.ok:
+        if conn.dialect.name == "postgresql":  # even when refused: the whole file is checked
             for table, columns in result["files"].items():
                 with open(self.folder / f"{table}.csv", "rb") as f:
                     copy_csv(
@@ -220,6 +222,8 @@ def stage_part(
         "problems": report.problems,
         "problem_count": report.problem_count,
         "notes": report.notes,
+        "bad_rows": report.bad_rows,
+        "no_answer": report.no_answer,
         "attrs": attrs,
         "files": files,
     }

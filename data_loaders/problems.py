@@ -47,12 +47,19 @@ class ImportReport:
     replaced: int = 0
     unchanged: int = 0
     customers_created: list[str] = field(default_factory=list)
+    no_answer: int = 0  # survey score cells left blank or "-" (no answer, not imported)
+    bad_rows: set[int] = field(default_factory=set, repr=False)  # file rows with a problem
+    rejects: list[Problem] = field(default_factory=list)  # --reject-file: refused, not fatal
+    rejected: int = 0  # rows refused and written to the reject file
+    reject_file: str | None = None
     batch_id: int | None = None
     committed: bool = False
     dry_run: bool = False
 
     def add(self, problem: Problem) -> None:
         self.problem_count += 1
+        if problem.row is not None and problem.row > 1:
+            self.bad_rows.add(problem.row)
         if len(self.problems) < MAX_LISTED:
             self.problems.append(problem)
 
@@ -61,7 +68,9 @@ class ImportReport:
         return self.problem_count == 0
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["bad_rows"] = sorted(self.bad_rows)
+        return out
 
     def text(self) -> str:
         lines = [f"{self.kind} file {self.file}: {self.rows_read} rows read."]
@@ -72,12 +81,18 @@ class ImportReport:
                 "Ignored columns (not part of this kind): " + ", ".join(self.ignored_columns)
             )
         lines.extend(self.notes)
+        if self.no_answer:
+            lines.append(f"{self.no_answer} score cell(s) blank or '-': no answer, skipped.")
         if not self.ok:
             lines.append(f"REFUSED: {self.problem_count} problem(s); nothing was written.")
             lines.extend("  - " + p.text() for p in self.problems)
             if self.problem_count > len(self.problems):
                 lines.append(f"  ... and {self.problem_count - len(self.problems)} more.")
             return "\n".join(lines)
+        if self.rejected:
+            where = f" and written to {self.reject_file}" if self.reject_file else ""
+            lines.append(f"{self.rejected} row(s) refused{where}:")
+            lines.extend("  - " + p.text() for p in self.rejects[:MAX_LISTED])
         verb = "Would write" if self.dry_run else "Committed"
         lines.append(
             f"{verb}: {self.added} added, {self.replaced} replaced, "
@@ -105,7 +120,10 @@ def add_problems(
     report: ImportReport, mask: pd.Series, raw: pd.Series, header: str, message: str, fix: str
 ) -> None:
     """One problem per row where ``mask`` is set (600 listed at most, the rest counted)."""
-    for row in mask[mask].index[:600]:
+    rows = mask[mask].index
+    for row in rows[:600]:
         report.add(Problem(int(row), header, str(raw.at[row]), message, fix))
-    extra = int(mask.sum()) - min(int(mask.sum()), 600)
+    extra = len(rows) - min(len(rows), 600)
     report.problem_count += extra
+    if extra:
+        report.bad_rows.update(int(r) for r in rows[600:])

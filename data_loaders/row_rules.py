@@ -7,10 +7,8 @@ name -> header as written), and adds a problem or a note to the report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 from data_loaders.problems import ImportReport, add_problems
 
@@ -58,3 +56,18 @@ def due_before_issue(df: pd.DataFrame, headers: dict[str, str], report: ImportRe
             f"Note: {int(early.sum())} row(s) have a due date before the "
             f"issue date (first at row {int(early[early].index[0])})."
         )
+
+
+def paid_needs_a_date(df: pd.DataFrame, headers: dict[str, str], report: ImportReport) -> None:
+    """A ledger row marked paid says when (else its cash could not be placed in time)."""
+    if "status" not in headers:
+        return
+    undated = (df["status"] == "paid") & df["paid_date"].isna()
+    add_problems(
+        report,
+        undated.fillna(False),
+        df["status"].astype(str),
+        headers["status"],
+        "marked paid without a paid date",
+        "fill in the date it was paid, or mark the row unpaid",
+    )

@@ -79,6 +79,8 @@ def shape(kind: Kind, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     )
     for column, value in kind.fill.items():
         df[column] = df[column].fillna(value)
+    if kind.settles:
+        write_offs(df)
     out = {table: with_keys(table, df, row_keys(kind.key, df, table))}
     if kind.settles:
         out["payments"] = settlement_payments(df)
@@ -97,11 +99,27 @@ def row_keys(key: Key, df: pd.DataFrame, table: str) -> pd.Series:
     return joined
 
 
+def write_offs(df: pd.DataFrame) -> None:
+    """A ledger row with status written off: its amount not paid leaves receivables on its
+    paid date (the write-off's), else its due date; it is never a payment."""
+    off = (df["status"] == "written_off").fillna(False) if "status" in df else None
+    if off is None or not off.any():
+        df["written_off_cents"], df["written_off_date"] = None, None
+        return
+    paid = df["paid_amount"].astype("Int64").fillna(0)
+    df["written_off_cents"] = (df["amount_cents"].astype("Int64") - paid).where(off)
+    df["written_off_date"] = df["paid_date"].where(df["paid_date"].notna(), df["due_date"])
+    df["written_off_date"] = df["written_off_date"].where(off, None)
+
+
 def settlement_payments(df: pd.DataFrame) -> pd.DataFrame:
     """A ledger row's settlement as one completed payment, keyed ``ledger:<invoice_id>``
-    (paid amount, else the invoice's amount)."""
+    (paid amount, else the invoice's amount; a written-off row pays only its paid amount)."""
     paid = df[df["paid_date"].notna()].copy()
     amount = paid["paid_amount"].astype("Int64")
+    if "status" in paid:
+        off = (paid["status"] == "written_off").fillna(False)
+        amount = amount.where(~off, amount.fillna(0))
     paid["amount_cents"] = amount.where(amount.notna(), paid["amount_cents"])
     paid = paid[paid["amount_cents"] > 0]
     paid["payment_date"], paid["status"] = paid["paid_date"], "completed"

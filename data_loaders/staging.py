@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import pandas as pd
 import pyarrow as pa
@@ -24,10 +25,10 @@ from sqlalchemy import (
 
 from dashboard.storage.models import FACT_TABLES
 from dashboard.storage.store import bulk_insert
-from data_loaders.checks import Context, Progress, check_rows, convert
+from data_loaders.checks import Context, Progress, cells, check_rows, convert
 from data_loaders.problems import ImportReport, Problem
 from data_loaders.read import Part, Source
-from data_loaders.rows import BOOKKEEPING, remember_customers, shape
+from data_loaders.rows import BOOKKEEPING, remember_customers, shape, with_keys
 
 
 def csv_rows(frame: pd.DataFrame) -> bytes:
@@ -189,11 +190,170 @@ def stage_chunk(
     report.rows_read += len(raw)
     if raw.empty:
         return
-    df = convert(ctx, raw, report)
-    check_rows(df, ctx, report)
-    if not report.ok:
-        return  # keep reading to report every problem, stage nothing more
+    if ctx.scores:
+        df = wide_answers(raw, ctx, report)
+    else:
+        df = convert(ctx, raw, report)
+        if not ctx.incomplete:
+            check_rows(df, ctx, report)
+    if ctx.incomplete or df.empty:
+        return  # a required column is missing: the values are checked, nothing is staged
+    # rows are staged even after a problem, so that the checks on the whole file (keys,
+    # references) report theirs in the same pass; a refused file is never merged
     if ctx.kind.settles:
         remember_customers(df, attrs)
     for table, rows in shape(ctx.kind, df).items():
         write(table, rows)
+
+
+NO_ANSWER = ("", "-", "n/a", "na", "--")
+
+
+def wide_answers(raw: pd.DataFrame, ctx: Context, report: ImportReport) -> pd.DataFrame:
+    """A survey export with one column per survey: one answer per filled score cell (blank
+    and ``-`` are no answer), each checked under its own column's name."""
+    parts, commented = [], set()
+    for header, survey in ctx.scores.items():
+        answers = cells(raw, header).str.strip()
+        answered = ~answers.str.lower().isin(NO_ANSWER)
+        report.no_answer += int((~answered).sum())
+        if not answered.any():
+            continue
+        one = replace(
+            ctx,
+            headers={**ctx.headers, "score": header},
+            fixed={**ctx.fixed, "survey_type": survey},
+        )
+        df = convert(one, raw[answered], report)
+        if not ctx.incomplete:
+            check_rows(df, one, report)
+        if "comment" in df:  # a row's comment goes with its first answer, not with each
+            df["comment"] = df["comment"].where(~df.index.isin(commented), None)
+            commented.update(df.index[df["comment"].notna()])
+        if len(ctx.scores) > 1:  # one response id per answer
+            df["response_id"] = df["response_id"].where(
+                df["response_id"].isna(), df["response_id"] + ":" + survey
+            )
+        parts.append(df)
+    return pd.concat(parts) if parts else pd.DataFrame()
+
+
+LINE_AGREE = ("customer_id", "issue_date", "due_date")
+
+
+def collapse_lines(
+    conn: Connection, stages: dict[str, Table], ctx: Context, report: ImportReport
+) -> None:
+    """Invoice lines: rows of an invoices or ledger file that share an invoice id sum into one
+    invoice (their customer and dates must agree, else a problem); a ledger's settlements of
+    one invoice sum per day (each line's paid amount applies to its own amount)."""
+    if ctx.kind.name not in ("invoices", "ledger"):
+        return
+    main = stages["invoices"]
+    staged, distinct = stage_counts(conn, main)
+    if staged == distinct:
+        return
+    lines = _repeated(conn, main)
+    first_row = lines.groupby("key")["src_row"].transform("first")
+    known = {p.row for p in report.problems}  # a row refused already is not a line problem
+    fine = ~lines["src_row"].isin(known) & ~first_row.isin(known)
+    for column in LINE_AGREE:
+        text = lines[column].astype(str)  # no missing value: a text "None" compares too
+        differs = (text != text.groupby(lines["key"]).transform("first")) & fine
+        for row, value, row0 in zip(
+            lines.loc[differs, "src_row"],
+            lines.loc[differs, column],
+            first_row[differs],
+            strict=True,
+        ):
+            report.add(
+                Problem(
+                    int(row),
+                    ctx.headers.get(column, column),
+                    None if value is None else str(value),
+                    f"a line of the invoice of row {int(row0)} with another {column}",
+                    "rows that share an invoice id are lines of one invoice: give them the "
+                    "same customer and dates, or distinct invoice ids",
+                )
+            )
+    summed = {"amount_cents": "sum", "written_off_cents": lambda v: v.sum(min_count=1)}
+    latest = {"written_off_date", "disputed"}
+    rest = [c for c in lines.columns if c not in ("src_row", "key", "row_hash", *summed)]
+    agg = lines.groupby("key", sort=False).agg(
+        src_row=("src_row", "first"),
+        **{c: (c, how) for c, how in summed.items()},
+        **{c: (c, "max" if c in latest else "first") for c in rest},
+    )
+    _replace(conn, main, "invoices", agg.reset_index())
+    report.notes.append(
+        f"Invoice lines: {len(agg):,} invoice(s) given on {len(lines):,} rows; the lines of "
+        "each were summed."
+    )
+    pay = stages.get("payments")
+    if pay is None or stage_counts(conn, pay)[0] == stage_counts(conn, pay)[1]:
+        return
+    paid = _repeated(conn, pay)
+    days = paid.groupby("key")["payment_date"].transform("nunique")
+    dated = paid["key"] + "@" + paid["payment_date"].astype(str)
+    paid["key"] = paid["key"].where(days == 1, dated)  # paid on several days: one per day
+    rest = [c for c in paid.columns if c not in ("src_row", "key", "row_hash", "amount_cents")]
+    agg = paid.groupby("key", sort=False).agg(
+        src_row=("src_row", "first"),
+        amount_cents=("amount_cents", "sum"),
+        **{c: (c, "first") for c in rest},
+    )
+    _replace(conn, pay, "payments", agg.reset_index())
+
+
+def _repeated(conn: Connection, stage: Table) -> pd.DataFrame:
+    """The staged rows whose key appears more than once, in file order."""
+    repeated = select(stage.c.key).group_by(stage.c.key).having(func.count() > 1)
+    rows = conn.execute(
+        select(stage).where(stage.c.key.in_(repeated)).order_by(stage.c.src_row)
+    ).mappings()
+    return pd.DataFrame(rows.all())
+
+
+def _replace(conn: Connection, stage: Table, table: str, agg: pd.DataFrame) -> None:
+    """Put ``agg`` (one row per key, hashed again) in place of the staged rows whose key
+    appears more than once."""
+    repeated = select(stage.c.key).group_by(stage.c.key).having(func.count() > 1)
+    conn.execute(stage.delete().where(stage.c.key.in_(repeated)))
+    frame = with_keys(table, agg.set_index("src_row"), agg["key"])
+    bulk_insert(conn, stage.name, ["src_row", *frame.columns], as_tuples(frame))
+    stage.info.pop("counts", None)
+
+
+def set_aside(
+    conn: Connection, stages: dict[str, Table], ctx: Context, report: ImportReport
+) -> None:
+    """``--reject-file``: take the rows with a problem out of the staged file (an invoice
+    goes whole, all its lines and its settlement)."""
+    if not report.bad_rows:
+        return
+    main = stages[ctx.kind.tables[0]]
+    lines = ctx.kind.name in ("invoices", "ledger")
+    rows = sorted(report.bad_rows)
+    for start in range(0, len(rows), 500):
+        part = rows[start : start + 500]
+        if lines:
+            ids = [
+                i
+                for i in conn.execute(
+                    select(main.c.invoice_id).distinct().where(main.c.src_row.in_(part))
+                ).scalars()
+                if i is not None
+            ]
+            for begin in range(0, len(ids), 500):
+                some = ids[begin : begin + 500]
+                report.bad_rows.update(
+                    conn.execute(
+                        select(main.c.src_row).where(main.c.invoice_id.in_(some))
+                    ).scalars()
+                )
+                for stage in stages.values():
+                    conn.execute(stage.delete().where(stage.c.invoice_id.in_(some)))
+        for stage in stages.values():
+            conn.execute(stage.delete().where(stage.c.src_row.in_(part)))
+    for stage in stages.values():
+        stage.info.pop("counts", None)

@@ -7,16 +7,18 @@ import streamlit as st
 from dashboard.app import cache, state, uploads, widgets
 from dashboard.presentation.exports import to_csv_bytes
 from dashboard.storage import store
-from data_loaders.headers import detect_kind, match_headers
-from data_loaders.importer import import_file
+from data_loaders.headers import SURVEY_SCORES, detect_kind, match_headers
+from data_loaders.importer import describe, import_file
 from data_loaders.kinds import KINDS, template_headers
 from data_loaders.problems import ImportRefused, ImportReport
+from data_loaders.profiles import profile_for
 from data_loaders.read import FileUnreadable, count_data_rows, open_source
 
 view = state.require("upload")
 st.title(view.t("Data"))
 engine = cache.engine()
 NOT_IN_FILE = "—"
+SAME_VALUE = "\x00same"  # the option "one value for every row" (no header is named so)
 
 st.subheader(view.t("Upload a file"))
 st.session_state.setdefault("upload_round", 0)
@@ -81,26 +83,74 @@ if uploaded is not None:
     st.markdown("**" + view.t("Preview") + "**")
     st.dataframe(preview.head(20), hide_index=True)
 
+    spec = KINDS[kind]
     probe = ImportReport(kind, uploaded.name)
-    matched = match_headers(KINDS[kind], headers, None, probe)
+    matched = match_headers(spec, headers, None, probe)
+    wide = any(c in SURVEY_SCORES for c in matched.values())
     spare = [h for h in headers if h and h not in matched]
-    missing = [c for c in KINDS[kind].columns if c.name not in matched.values()]
-    mapping: dict[str, str] = {}
-    with st.expander(view.t("Column mapping"), expanded=bool(spare and missing)):
+    missing = [
+        c
+        for c in spec.columns
+        if c.name not in matched.values() and not (wide and c.name in ("score", "survey_type"))
+    ]
+    mapping: list[tuple[str, str]] = []  # pairs: one header chosen twice is reported
+    fixed: dict[str, str] = {}
+    terms_days: int | None = None
+    with st.expander(
+        view.t("Column mapping"), expanded=any(c.required for c in missing) or bool(probe.notes)
+    ):
         st.dataframe(
             pd.DataFrame({view.t("File"): list(matched), view.t("Column"): list(matched.values())}),
             hide_index=True,
         )
-        if spare and missing:
-            st.markdown(view.t("Map the columns that were not recognised"))
+        for note in probe.notes:
+            st.caption(note)
+        if missing:
+            st.markdown(
+                view.t("Columns not found: take one from the file or give every row a value")
+            )
             for col in missing:
-                header = st.selectbox(
+                choice = st.selectbox(
                     f"{col.name}{' *' if col.required else ''}",
-                    [NOT_IN_FILE, *spare],
+                    [NOT_IN_FILE, *spare, SAME_VALUE],
                     key=f"map_{kind}_{col.name}",
+                    format_func=lambda o: (
+                        view.t("One value for every row") if o == SAME_VALUE else o
+                    ),
                 )
-                if header != NOT_IN_FILE:
-                    mapping[header] = col.name
+                if choice == SAME_VALUE:
+                    value = st.text_input(
+                        view.t("Value of {column} for every row", column=col.name),
+                        key=f"set_{kind}_{col.name}",
+                    )
+                    if value.strip():
+                        fixed[col.name] = value
+                elif choice != NOT_IN_FILE:
+                    mapping.append((choice, col.name))
+        remembered = profile_for(engine, kind, headers)
+        if remembered is not None:
+            st.info(
+                view.t(
+                    "Remembered mapping '{name}' applies unless you choose here: {flags}",
+                    name=remembered.name,
+                    flags=describe(remembered),
+                )
+            )
+        profile = st.text_input(
+            view.t("Remember this mapping as (optional)"),
+            key=f"profile_{kind}",
+            help=view.t("A later file with the same headers will use it without any choice."),
+        ).strip()
+        if any(c.name == "due_date" for c in spec.columns):
+            terms_days = st.number_input(
+                view.t("Invoices without a due date: due after (days)"),
+                min_value=0,
+                max_value=3650,
+                value=None,
+                step=1,
+                key=f"terms_{kind}",
+                help=view.t("The customer's own payment terms come first, when known."),
+            )
 
     check, commit, cancel = st.columns([1, 1, 4])
     if cancel.button(view.t("Cancel"), key="cancel_upload"):
@@ -124,6 +174,9 @@ if uploaded is not None:
                 kind,
                 path,
                 mapping=mapping,
+                fixed=fixed,
+                terms_days=None if terms_days is None else int(terms_days),
+                profile=profile or None,
                 dry_run=run_check,
                 user=view.account.name,
                 name=uploaded.name,

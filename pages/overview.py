@@ -43,6 +43,12 @@ for row in (cards[:4], cards[4:]):
                     overdue=fmt_value(now["overdue"], "EUR", view.lang, view.currency),
                     over90=fmt_value(now["aging"]["d90_plus"], "EUR", view.lang, view.currency),
                 )
+            if name == "recovery_rate" and now["written_off"]:
+                note = view.t(
+                    "{amount} written off, bad debt {rate}",
+                    amount=fmt_kpi("written_off", now["written_off"], view.lang, view.currency),
+                    rate=fmt_kpi("bad_debt_rate", now["bad_debt_rate"], view.lang, view.currency),
+                )
             if name == "cost_to_collect" and now["collection_cost"] is None:
                 note = view.t("no cost data loaded")  # unknown, not free
             widgets.kpi_card(name, now, before, view, targets.get(name), note)

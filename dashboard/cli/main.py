@@ -35,6 +35,19 @@ def _mapping(text: str) -> tuple[str, str]:
     return header.strip(), column.strip()
 
 
+def _setting(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError("--set takes COLUMN=VALUE, e.g. --set survey_type=nps")
+    column, value = text.split("=", 1)
+    return column.strip(), value.strip()
+
+
+def _days(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 3650:
+        raise argparse.ArgumentTypeError(f"--terms takes a number of days (0-3650): {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
@@ -75,7 +88,38 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mapping,
         default=[],
         metavar="'Header=column'",
-        help="name the column a header holds",
+        help="name the column a header holds (in a survey file also csat, nps or ces)",
+    )
+    imp.add_argument(
+        "--set",
+        dest="fixed",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="give a column the file lacks one value for every row "
+        "(--set survey_type=nps, --set response_date=2022-09-30)",
+    )
+    imp.add_argument(
+        "--terms",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="invoices without a due date: due the customer's payment terms after issue, else DAYS",
+    )
+    imp.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="remember this file's --map, --set and --terms as NAME (alone: use NAME); a later "
+        "file with the same headers uses them without flags",
+    )
+    imp.add_argument(
+        "--reject-file",
+        default=None,
+        metavar="PATH",
+        help="commit the valid rows and write every refused row, with its problem, to PATH "
+        "(CSV); without it a file with any bad row writes nothing",
     )
     imp.add_argument("--dry-run", action="store_true", help="check only, write nothing")
     imp.add_argument("--user", default=None, help="who imports (default: the login name)")
@@ -186,7 +230,11 @@ def cmd_import(args, url) -> int:
             args.kind,
             args.path,
             sheet=args.sheet,
-            mapping=dict(args.mapping),
+            mapping=args.mapping,  # pairs: a header given twice is reported, not overwritten
+            fixed=dict(args.fixed),
+            terms_days=args.terms,
+            reject_file=args.reject_file,
+            profile=args.profile,
             dry_run=args.dry_run,
             user=args.user,
         )
@@ -221,7 +269,9 @@ def cmd_batches(args, url) -> int:
         print(
             f"{b['id']:>5}  {b['imported_at'][:19]}  {b['kind']:<9}  {b['file']}  "
             f"rows={b['rows']} added={b['added']} replaced={b['replaced']} "
-            f"unchanged={b['unchanged']}  by {b['imported_by']}"
+            f"unchanged={b['unchanged']}"
+            + (f" refused={b['rejected']}" if b["rejected"] else "")
+            + f"  by {b['imported_by']}"
         )
     return 0
 

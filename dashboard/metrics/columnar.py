@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 3  # bump when the arrays change shape or meaning
+FORMAT = 4  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
@@ -116,6 +116,11 @@ class Columns:
             weights = self.cp_amount[:k]
         # float64 sums of integer cents are exact below 2**53 (90 000 billion euros)
         return np.rint(np.bincount(inv, weights=weights, minlength=n)).astype(np.int64)
+
+    def off_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
+        """Amounts written off on or before ``last_day``, per invoice (cents)."""
+        n = self.invoice_count if invoices is None else invoices
+        return np.where(self.inv_wo_day[:n] <= last_day, self.inv_wo_amount[:n], 0)
 
     def selection(
         self, segments: tuple[str, ...], regions: tuple[str, ...], collectors: tuple[str, ...]
@@ -260,10 +265,11 @@ def load(conn: Connection) -> Columns:
         conn,
         f"SELECT customer_id, id, {_day_sql('issue_date', dia)}, "
         f"{_day_sql('due_date', dia)}, amount_cents, "
-        f"CASE WHEN disputed THEN 1 ELSE 0 END "
+        f"CASE WHEN disputed THEN 1 ELSE 0 END, COALESCE(written_off_cents, 0), "
+        f"COALESCE({_day_sql('written_off_date', dia)}, {NEVER}) "
         f"FROM invoices WHERE replaced_by IS NULL",
         cus_index,
-        6,
+        8,
     )
     order = np.argsort(nums[:, 1], kind="stable")  # issue order: "issued by T" is a prefix
     nums, inv_cust = nums[order], inv_cust[order]
@@ -273,6 +279,8 @@ def load(conn: Connection) -> Columns:
     a["inv_due"] = nums[:, 2].astype(np.int32)
     a["inv_amount"] = nums[:, 3].copy()
     a["inv_disputed"] = nums[:, 4].astype(bool)
+    a["inv_wo_amount"] = nums[:, 5].copy()
+    a["inv_wo_day"] = nums[:, 6].astype(np.int32)
     a["inv_month"] = _months(a["inv_issue"])
     del nums
     by_id = np.argsort(ids)
@@ -393,6 +401,8 @@ SAVED = (
     "inv_due",
     "inv_amount",
     "inv_disputed",
+    "inv_wo_amount",
+    "inv_wo_day",
     "inv_month",
     "pay_inv",
     "pay_day",
@@ -569,9 +579,11 @@ class ColumnarMeasures:
         n = after(c.inv_issue, t)  # invoices are in issue order: those issued by T
         paid_t, paid_f = c.paid_by(t, n), c.paid_by(f - 1, n)
         amount, due, issue = c.inv_amount[:n], c.inv_due[:n], c.inv_issue[:n]
-        open_t = np.maximum(amount - paid_t, 0)
-        open_f = np.maximum(amount - paid_f, 0)
+        # a write-off leaves receivables on its date, unpaid: never collected, never recovered
+        open_t = np.maximum(amount - paid_t - c.off_by(t, n), 0)
+        open_f = np.maximum(amount - paid_f - c.off_by(f - 1, n), 0)
         got = np.minimum(paid_t - paid_f, open_f)
+        wo_day = c.inv_wo_day[:n]
         issued = issue >= f
         due_by_t = due <= t
 
@@ -589,6 +601,7 @@ class ColumnarMeasures:
             credit_sales_cents=total(amount, issued),
             owed_cents=total(open_f, due_by_t),
             got_cents=total(got, due_by_t),
+            written_off_cents=total(c.inv_wo_amount[:n], (wo_day >= f) & (wo_day <= t)),
             issued_count=int(issued.sum()),
             disputed_count=int((issued & c.inv_disputed[:n]).sum()),
         )
@@ -769,7 +782,7 @@ def balances(cols: Columns, end: dt.date) -> pd.DataFrame:
 
     t = day(end)
     n = after(cols.inv_issue, t)
-    open_t = np.maximum(cols.inv_amount[:n] - cols.paid_by(t, n), 0)
+    open_t = np.maximum(cols.inv_amount[:n] - cols.paid_by(t, n) - cols.off_by(t, n), 0)
     who = cols.inv_cust[:n]
     known = who >= 0
     customers = len(cols.labels["customer_id"])

@@ -33,6 +33,7 @@ class LedgerTotals:
     credit_sales_cents: int
     owed_cents: int  # recovery rate's denominator
     got_cents: int  # recovery rate's numerator
+    written_off_cents: int  # write-offs dated in P
     issued_count: int
     disputed_count: int
 

@@ -325,6 +325,28 @@ _DECLARED = [
         "CES = moyenne des notes d'effort client (1–7), réponses datées dans P.",
         lambda s: ratio(s.surveys.ces_sum, s.surveys.ces_n),
     ),
+    Metric(
+        "written_off",
+        "Written off",
+        "Passé en perte",
+        "EUR",
+        "down",
+        "written_off = Σ amounts written off with a write-off date in P (never collected).",
+        "passé en perte = Σ des montants passés en perte dont la date est dans P (jamais "
+        "encaissés).",
+        lambda s: money(s.ledger.written_off_cents),
+        digits=2,
+    ),
+    Metric(
+        "bad_debt_rate",
+        "Bad debt rate",
+        "Taux de créances irrécouvrables",
+        "%",
+        "down",
+        "Bad debt rate = 100 × written_off / credit_sales.",
+        "Taux de créances irrécouvrables = 100 × passé en perte / ventes à crédit.",
+        lambda s: pct(ratio(s.ledger.written_off_cents, s.ledger.credit_sales_cents)),
+    ),
 ]
 
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}

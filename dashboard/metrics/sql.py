@@ -211,9 +211,12 @@ class SqlMeasures:
         )
         amount = INV.c.amount_cents
         before, upto = func.coalesce(pay.c.before, 0), func.coalesce(pay.c.upto, 0)
-        open_t = case((amount - upto > 0, amount - upto), else_=0)
+        # a write-off leaves receivables on its date, unpaid: never collected, never recovered
+        before = before + written_off_by(f - dt.timedelta(1))
+        upto_open = upto + written_off_by(t)
+        open_t = case((amount - upto_open > 0, amount - upto_open), else_=0)
         open_f = case((amount - before > 0, amount - before), else_=0)
-        during = upto - before
+        during = upto - func.coalesce(pay.c.before, 0)  # completed payments dated in P
         got = case((during < open_f, during), else_=open_f)
         due = INV.c.due_date
         issued_in_p = INV.c.issue_date >= d(f)
@@ -236,6 +239,9 @@ class SqlMeasures:
             "credit_sales_cents": when(issued_in_p, amount),
             "owed_cents": when(due <= d(t), open_f),
             "got_cents": when(due <= d(t), got),
+            "written_off_cents": when(
+                INV.c.written_off_date.between(d(f), d(t)), INV.c.written_off_cents
+            ),
             "issued_count": when(issued_in_p),
             "disputed_count": when(and_(issued_in_p, INV.c.disputed.is_(True))),
         }
@@ -496,6 +502,13 @@ def survey_counts(period: Period, selected=None, by=None):
     return q.group_by(by) if by is not None else q
 
 
+def written_off_by(t: dt.date):
+    """An invoice's amount written off on or before T (0 without a write-off)."""
+    return case(
+        (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)), else_=0
+    )
+
+
 def open_items_query(t: dt.date):
     """Per invoice issued by T: open amount at T (completed payments up to T)."""
     pay = (
@@ -504,7 +517,7 @@ def open_items_query(t: dt.date):
         .group_by(PAY.c.invoice_id)
         .subquery()
     )
-    open_ = INV.c.amount_cents - func.coalesce(pay.c.paid, 0)
+    open_ = INV.c.amount_cents - func.coalesce(pay.c.paid, 0) - written_off_by(t)
     return (
         select(
             INV.c.invoice_id,

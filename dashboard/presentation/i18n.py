@@ -244,6 +244,27 @@ FR: dict[str, str] = {
     "Preview": "Aperçu",
     "Column mapping": "Correspondance des colonnes",
     "Map the columns that were not recognised": "Associer les colonnes non reconnues",
+    "{amount} written off, bad debt {rate}": (
+        "{amount} passés en perte, créances irrécouvrables {rate}"
+    ),
+    "Columns not found: take one from the file or give every row a value": (
+        "Colonnes absentes : en prendre une du fichier ou donner une valeur à toutes les lignes"
+    ),
+    "One value for every row": "Une même valeur pour toutes les lignes",
+    "Remembered mapping '{name}' applies unless you choose here: {flags}": (
+        "La correspondance mémorisée sous « {name} » s'applique si rien n'est choisi ici : {flags}"
+    ),
+    "Remember this mapping as (optional)": "Mémoriser cette correspondance sous (facultatif)",
+    "A later file with the same headers will use it without any choice.": (
+        "Un prochain fichier aux mêmes en-têtes l'utilisera sans rien choisir."
+    ),
+    "Value of {column} for every row": "Valeur de {column} pour toutes les lignes",
+    "Invoices without a due date: due after (days)": (
+        "Factures sans date d'échéance : échues après (jours)"
+    ),
+    "The customer's own payment terms come first, when known.": (
+        "Le délai de paiement du client, quand il est connu, passe en premier."
+    ),
     "(not in the file)": "(absente du fichier)",
     "Check the file": "Vérifier le fichier",
     "Commit the import": "Valider l'import",

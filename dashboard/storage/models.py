@@ -53,6 +53,7 @@ class Batch(Base):
     rows_replaced: Mapped[int] = mapped_column(Integer, default=0)
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     customers_created: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     imported_by: Mapped[str] = mapped_column(String(200))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -93,6 +94,8 @@ class Customer(Versioned, Base):
     payment_terms_days: Mapped[int | None] = mapped_column(Integer)
     collector: Mapped[str | None] = mapped_column(String(100))
     preferred_channel: Mapped[str | None] = mapped_column(String(50))
+    customer_type: Mapped[str | None] = mapped_column(String(20))  # b2b (when empty), b2c, public
+    credit_limit_cents: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Invoice(Versioned, Base):
@@ -105,6 +108,9 @@ class Invoice(Versioned, Base):
     currency: Mapped[str] = mapped_column(String(3))
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_channel: Mapped[str | None] = mapped_column(String(50))
+    # a ledger's write-off: the amount that left receivables unpaid, and when (never collected)
+    written_off_cents: Mapped[int | None] = mapped_column(BigInteger)
+    written_off_date: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Payment(Versioned, Base):
@@ -124,6 +130,7 @@ class Action(Versioned, Base):
     invoice_id: Mapped[str | None] = mapped_column(String(100), index=True)
     action_date: Mapped[dt.date] = mapped_column(Date, index=True)
     channel: Mapped[str] = mapped_column(String(50))
+    step: Mapped[str | None] = mapped_column(String(200))  # the source's name of the action
     outcome: Mapped[str | None] = mapped_column(String(50))
     promised_date: Mapped[dt.date | None] = mapped_column(Date)
     promised_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
@@ -144,7 +151,7 @@ class Reason(Versioned, Base):
 class Survey(Versioned, Base):
     __tablename__ = "surveys"
     response_id: Mapped[str | None] = mapped_column(String(100))
-    customer_id: Mapped[str] = mapped_column(String(100), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(100), index=True)  # None: anonymous
     response_date: Mapped[dt.date] = mapped_column(Date, index=True)
     survey_type: Mapped[str] = mapped_column(String(10))
     score: Mapped[int] = mapped_column(Integer)

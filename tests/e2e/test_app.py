@@ -298,6 +298,52 @@ def test_upload_commits_a_good_file_and_undo_removes_it(app, demo_url):
     assert newest["id"] not in [b["id"] for b in list_batches(engine)]
 
 
+def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
+    """The Data page gives what the command line's --terms and --set give, with its report."""
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    content = (FIXTURES / "exports" / "invoices_without_due_date.csv").read_bytes()
+    app.selectbox(key="upload_kind").set_value("invoices").run()  # no due date: not detected
+    app.file_uploader[0].set_value(("shop.csv", content, "text/csv")).run()
+    app.button(key="check_upload").click().run()
+    [report] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
+    assert report["Column"].tolist() == ["due_date"]
+    app.number_input(key="terms_invoices").set_value(30).run()
+    app.text_input(key="profile_invoices").set_value("shop export").run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 2
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine) == before
+    # the same headers again: the remembered mapping is offered and used with no choice made
+    app.selectbox(key="upload_kind").set_value("invoices").run()
+    app.file_uploader[0].set_value(("shop-2.csv", content, "text/csv")).run()
+    assert any("shop export" in i.value and "--terms 30" in i.value for i in app.info)
+    app.button(key="commit_upload").click().run()
+    assert any("Imported: batch" in s.value for s in app.success)
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine) == before
+
+    survey = b"Customer ID,Satisfaction Score\nC1000,4\nC1001,2\n"
+    app.file_uploader[0].set_value(("telco.csv", survey, "text/csv")).run()
+    app.selectbox(key="upload_kind").set_value("surveys").run()
+    app.selectbox(key="map_surveys_response_date").set_value("\x00same").run()
+    app.text_input(key="set_surveys_response_date").set_value("2022-09-30").run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert table_counts(engine)["surveys"] == before["surveys"] + 2
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine) == before
+
+
 def test_owner_of_a_cause_is_edited_and_saved_from_the_reasons_page(demo_url, monkeypatch):
     from dashboard.storage.store import set_reason_owner, taxonomy
 

@@ -91,17 +91,22 @@ def test_duplicate_key_with_different_values(seeded, tmp_path):
     [p] = refused(
         seeded,
         tmp_path,
-        "invoices",
+        "customers",
         "dup.csv",
-        "invoice_id,customer_id,issue_date,due_date,amount\n"
-        "X,C1,2024-01-01,2024-01-31,10\nZ,C1,2024-01-01,2024-01-31,10\n"
-        "X,C1,2024-01-01,2024-01-31,11\n",
+        "customer_id,name\nX,Acme\nZ,Zed\nX,Acme SA\n",
     )
-    assert (p.row, p.column, p.value) == (4, "invoice_id", "X")
+    assert (p.row, p.column, p.value) == (4, "customer_id", "X")
     assert "row 2" in p.message
 
 
 def test_identical_duplicate_rows_count_once(seeded, tmp_path):
+    path = write(tmp_path, "same.csv", "customer_id,name\nX,Acme\nX,Acme\n")
+    report = import_file(seeded, "customers", path)
+    assert report.added == 1
+
+
+def test_rows_of_one_invoice_are_its_lines(seeded, tmp_path):
+    """SPEC section 2, second wave: an invoice id on several rows is one invoice, summed."""
     path = write(
         tmp_path,
         "same.csv",
@@ -109,7 +114,7 @@ def test_identical_duplicate_rows_count_once(seeded, tmp_path):
         "X,C1,2024-01-01,2024-01-31,10\nX,C1,2024-01-01,2024-01-31,10\n",
     )
     report = import_file(seeded, "invoices", path)
-    assert report.added == 1
+    assert report.added == 1 and any("Invoice lines" in n for n in report.notes)
 
 
 def test_out_of_range_score(seeded, tmp_path):

@@ -119,9 +119,28 @@ def test_an_undone_batch_id_is_never_given_again(engine, tmp_path):
     assert first < newest < again  # the audit log never names two imports alike
 
 
+OLD_ROWS = [  # an invoices import (batch 1) and a second one (batch 2) undone, as 0003 stored them
+    "INSERT INTO batches (id, kind, file_name, sha256, rows_read, rows_added, rows_replaced, "
+    "rows_unchanged, customers_created, imported_by, imported_at) VALUES "
+    "(1, 'invoices', 'v1.csv', 'x', 2, 2, 0, 0, 1, 'cli', '2024-03-01 10:00:00')",
+    "INSERT INTO customers (id, key, row_hash, batch_id, customer_id, segment) VALUES "
+    "(1, 'C1', 1, 1, 'C1', 'Unassigned')",
+    "INSERT INTO invoices (id, key, row_hash, batch_id, invoice_id, customer_id, issue_date, "
+    "due_date, amount_cents, currency, disputed) VALUES "
+    "(1, 'A', 2, 1, 'A', 'C1', '2024-01-10', '2024-02-09', 100000, 'EUR', false), "
+    "(2, 'B', 3, 1, 'B', 'C1', '2024-02-15', '2024-03-16', 50000, 'EUR', false)",
+    "INSERT INTO audit_log (id, at, actor, action, detail) VALUES "
+    "(1, '2024-03-01 10:00:00', 'cli', 'import', 'batch 1: invoices v1.csv'), "
+    "(2, '2024-03-01 10:05:00', 'cli', 'import', 'batch 2: invoices v2.csv'), "
+    "(3, '2024-03-01 10:06:00', 'cli', 'batch_delete', 'batch 2 (invoices v2.csv): removed')",
+]
+
+
 def test_the_upgrade_to_never_reused_ids_keeps_every_batch_and_reference(db_url, tmp_path):
-    """A store made before revision 0004, with imports in it, upgrades in place."""
+    """A store made before revision 0004, with imports in it, upgrades in place (its rows are
+    written as revision 0003 stored them: today's importer writes later columns)."""
     from alembic import command
+    from sqlalchemy import text
 
     from dashboard.storage.store import alembic_config, make_engine, upgrade
 
@@ -130,15 +149,20 @@ def test_the_upgrade_to_never_reused_ids_keeps_every_batch_and_reference(db_url,
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0003")
-    kept = import_file(engine, "invoices", write(tmp_path, "v1.csv", V1)).batch_id
-    undone = import_file(engine, "invoices", write(tmp_path, "v2.csv", V2)).batch_id
-    delete_batch(engine, undone)
-    before = (table_counts(engine), list_batches(engine))
+        for sql in OLD_ROWS:
+            conn.execute(text(sql))
+
+    def batches():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT id, kind, file_name, rows_read FROM batches")).all()
+
+    before = (table_counts(engine), batches())
     upgrade(engine)
-    assert (table_counts(engine), list_batches(engine)) == before
+    assert (table_counts(engine), batches()) == before
+    assert before[0]["invoices"] == 2 and [b[0] for b in before[1]] == [1]
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     later = import_file(engine, "invoices", write(tmp_path, "v2.csv", V2)).batch_id
-    assert later > undone > kept  # even the id undone before the upgrade is not given again
+    assert later > 2  # even the id undone before the upgrade is not given again
     engine.dispose()

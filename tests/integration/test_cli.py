@@ -98,3 +98,36 @@ def test_ibm_sample_through_the_cli(ibm_csv, db_url):
     assert run(db, "import", "ledger", str(ibm_csv)).returncode == 0
     k = json.loads(run(db, "kpis", "--from", "2012-01-01", "--to", "2014-01-09", "--json").stdout)
     assert k["collected"] == 147703.18 and k["receivables"] == 0
+
+
+def test_real_exports_with_the_flags_a_user_types(tmp_path, db_url):
+    """--set, --terms, --profile and --reject-file on the command line; one header mapped twice
+    is refused with a clear message."""
+    db = db_url
+    shop = str(FIXTURES / "exports" / "invoices_without_due_date.csv")
+    twice = run(db, "import", "invoices", shop, "--map", "Customer=customer_id",
+                "--map", "Customer=name", "--terms", "30")  # fmt: skip
+    assert twice.returncode == 2
+    assert "--map gives this header twice (customer_id and name)" in twice.stderr
+    first = run(db, "import", "invoices", shop, "--terms", "30", "--profile", "shop")
+    assert first.returncode == 0, first.stderr
+    assert "Mapping remembered as 'shop': --terms 30" in first.stdout
+    # next month's export, same headers: no flag needed, the report says why
+    later = write(tmp_path, "shop2.csv", "Invoice No,Customer,Invoice Date,Amount (EUR)\n"
+                  "INV-3,CUST-7,2024-02-15,99.00\n")  # fmt: skip
+    again = run(db, "import", "invoices", str(later))
+    assert again.returncode == 0, again.stderr
+    assert "Remembered mapping 'shop' used" in again.stdout
+    telco_like = write(tmp_path, "t.csv", "Customer ID,Satisfaction Score\nA-1,5\nA-2,oops\n")
+    rejects = tmp_path / "rejects.csv"
+    out = run(db, "import", "surveys", str(telco_like), "--set", "response_date=2022-09-30",
+              "--reject-file", str(rejects))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "1 row(s) refused and written to" in out.stdout
+    assert "oops" in rejects.read_text(encoding="utf-8-sig")
+    listed = json.loads(run(db, "batches", "--json").stdout)
+    assert listed[0]["rejected"] == 1 and listed[0]["kind"] == "surveys"
+    k = json.loads(run(db, "kpis", "--from", "2022-07-01", "--to", "2022-09-30", "--json").stdout)
+    assert (k["csat"], k["survey_responses"]["csat"], k["written_off"]) == (100.0, 1, 0.0)
+    bad = run(db, "import", "surveys", str(telco_like), "--set", "response_date")
+    assert bad.returncode == 2 and "--set takes COLUMN=VALUE" in bad.stderr

@@ -36,6 +36,7 @@ LEDGER = LedgerTotals(
     credit_sales_cents=50_000,
     owed_cents=100_000,
     got_cents=100_000,
+    written_off_cents=0,
     issued_count=1,
     disputed_count=0,
 )
@@ -88,6 +89,9 @@ def test_costs_surveys_and_rates_by_hand():
     assert k["cost_to_collect"] == pytest.approx(1.5)  # 1,500 / 100,000 cents
     assert k["csat"] == 75.0 and k["nps"] == 30.0 and k["ces"] == 3.5
     assert k["dispute_rate"] == 0.0 and k["payment_failure_rate"] == 0.0
+    assert k["written_off"] == 0.0 and k["bad_debt_rate"] == 0.0
+    off = compute(FakeMeasures(ledger=replace(LEDGER, written_off_cents=12_500)))
+    assert off["written_off"] == 125.0 and off["bad_debt_rate"] == 25.0  # of 500 sold
     unknown = compute(FakeMeasures(has_cost_data=False))  # no cost data: unknown, not free
     assert unknown["collection_cost"] is None and unknown["cost_to_collect"] is None
 
@@ -104,7 +108,7 @@ def test_countback_walks_back_over_months():
 
 def test_a_zero_denominator_is_undefined_not_zero():
     empty = FakeMeasures(
-        ledger=LedgerTotals(*([0] * 12)),
+        ledger=LedgerTotals(*([0] * 13)),
         payments=PaymentTotals(0, 0, 0),
         settlements=Settlements(0, 0),
         issued_by_month={},

@@ -1,0 +1,42 @@
+"""files as teams really have them
+
+Revision ID: 0005
+Revises: 0004
+Survey answers may be anonymous (no customer id); an action keeps the dunning log's own name of
+its step; a customer has a type (b2b, b2c, public) and a credit limit; an invoice of a ledger
+may be written off (amount and date); a batch counts the rows it refused (--reject-file).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "batches",
+        sa.Column("rows_rejected", sa.Integer(), nullable=False, server_default="0"),
+    )
+    with op.batch_alter_table("surveys") as batch:
+        batch.alter_column("customer_id", existing_type=sa.String(100), nullable=True)
+    op.add_column("actions", sa.Column("step", sa.String(200), nullable=True))
+    op.add_column("customers", sa.Column("customer_type", sa.String(20), nullable=True))
+    op.add_column("customers", sa.Column("credit_limit_cents", sa.BigInteger(), nullable=True))
+    op.add_column("invoices", sa.Column("written_off_cents", sa.BigInteger(), nullable=True))
+    op.add_column("invoices", sa.Column("written_off_date", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("batches", "rows_rejected")
+    op.drop_column("invoices", "written_off_date")
+    op.drop_column("invoices", "written_off_cents")
+    op.drop_column("customers", "credit_limit_cents")
+    op.drop_column("customers", "customer_type")
+    op.drop_column("actions", "step")
+    op.execute("DELETE FROM surveys WHERE customer_id IS NULL")
+    with op.batch_alter_table("surveys") as batch:
+        batch.alter_column("customer_id", existing_type=sa.String(100), nullable=False)
