@@ -186,8 +186,12 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
                 bad,
                 s,
                 shown,
-                "not a whole number of days",
-                "write a number of days such as 30",
+                "not a whole number of days"
+                if col.name.endswith("_days")
+                else "not a whole number",
+                "write a number of days such as 30"
+                if col.name.endswith("_days")
+                else "write a whole number such as 1",
             )
             out[col.name] = values
         elif t == "score":

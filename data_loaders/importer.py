@@ -102,7 +102,11 @@ def import_file(
             "headers): " + describe(used)
         )
     fixed = {k.strip(): v.strip() for k, v in (fixed or {}).items()}
-    if terms_days is not None and "due_date" not in {c.name for c in spec.columns}:
+    if (
+        terms_days is not None
+        and not spec.whole_file
+        and "due_date" not in {c.name for c in spec.columns}
+    ):
         report.add(Problem(None, None, None, f"--terms applies to invoices, not {kind}", "drop it"))
         terms_days = None
     matched = match_headers(
@@ -135,7 +139,7 @@ def import_file(
         for v in (r["code"], r["label_en"], r["label_fr"])
     }
     ctx.owners = lookup({o: (*a, o) for o, a in OWNER_ALIASES.items()})
-    helper = Helper.for_source(source)
+    helper = None if spec.whole_file else Helper.for_source(source)
     try:
         infer(source, ctx, progress)
         report.reject_file = None if reject_file is None else str(reject_file)

@@ -126,9 +126,36 @@ class Kind:
     refers_to_invoices: bool = False  # each row's invoice must exist
     creates_customers: bool = True  # unknown customers are created (segment Unassigned)
     settles: bool = False  # a ledger: paid dates become payments, customers' attributes kept
+    whole_file: bool = False  # read whole before its rows exist (the FEC: lettering matches)
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
+
+
+# canonical FEC column -> the forms seen in exports (compared after normalize_header)
+FEC_COLUMNS = {
+    "JournalCode": ("journalcode", "codejournal"),
+    "JournalLib": ("journallib", "journallibelle", "libellejournal"),
+    "EcritureNum": ("ecriturenum", "numeroecriture", "numecriture"),
+    "EcritureDate": ("ecrituredate", "dateecriture"),
+    "CompteNum": ("comptenum", "numerocompte", "numcompte"),
+    "CompteLib": ("comptelib", "comptelibelle", "libellecompte"),
+    "CompAuxNum": ("compauxnum", "compteauxnum", "numerocompteauxiliaire"),
+    "CompAuxLib": ("compauxlib", "compauxlibelle", "libellecompteauxiliaire"),
+    "PieceRef": ("pieceref", "referencepiece", "refpiece"),
+    "PieceDate": ("piecedate", "datepiece"),
+    "EcritureLib": ("ecriturelib", "ecriturelibelle", "libelleecriture"),
+    "Debit": ("debit", "montantdebit"),
+    "Credit": ("credit", "montantcredit"),
+    "Montant": ("montant",),
+    "Sens": ("sens",),
+    "EcritureLet": ("ecriturelet", "ecriturelettrage", "lettrage", "codelettrage"),
+    "DateLet": ("datelet", "datelettrage"),
+    "ValidDate": ("validdate", "datevalidation"),
+    "Montantdevise": ("montantdevise",),
+    "Idevise": ("idevise", "devise"),
+}
+FEC_REQUIRED = ("JournalCode", "EcritureNum", "EcritureDate", "CompteNum", "PieceRef")
 
 
 CUSTOMER_ID = ColumnSpec(
@@ -755,6 +782,86 @@ KINDS: dict[str, Kind] = {
         key=Key(("response_id",), content_when_missing=True),
         row_rules=(score_in_range,),
     ),
+    "fec": Kind(
+        "fec",
+        tuple(
+            ColumnSpec(name, "text", name in FEC_REQUIRED, forms)
+            for name, forms in FEC_COLUMNS.items()
+        ),
+        "The French FEC (every accounting package exports it): invoices and payments of the "
+        "customer accounts (411…), matched by lettering; due dates from --terms.",
+        tables=("invoices", "payments"),
+        key=Key(("invoice_id",)),
+        whole_file=True,
+    ),
+    "plans": Kind(
+        "plans",
+        (
+            ColumnSpec(
+                "plan_id",
+                "id",
+                True,
+                (
+                    "plan",
+                    "payment plan",
+                    "plan number",
+                    "arrangement id",
+                    "arrangement",
+                    "echeancier",
+                    "n° echeancier",
+                    "id plan",
+                    "plan de paiement",
+                ),
+            ),
+            CUSTOMER_ID,
+            ColumnSpec("invoice_id", "id", False, INVOICE_ID.synonyms),
+            ColumnSpec(
+                "instalment",
+                "int",
+                True,
+                (
+                    "installment",
+                    "instalment number",
+                    "installment number",
+                    "n° echeance",
+                    "n° d'echeance",
+                    "numero d'echeance",
+                    "rang",
+                    "term number",
+                    "payment number",
+                ),
+            ),
+            ColumnSpec(
+                "due_date",
+                "date",
+                True,
+                DUE_DATE.synonyms + ("instalment date", "installment date", "date de l'echeance"),
+            ),
+            ColumnSpec(
+                "amount",
+                "money",
+                True,
+                AMOUNT_SYN + ("instalment amount", "installment amount", "montant echeance"),
+            ),
+            ColumnSpec(
+                "agreed_date",
+                "date",
+                False,
+                (
+                    "agreed on",
+                    "agreement date",
+                    "date accord",
+                    "date de l'accord",
+                    "signed on",
+                    "date de signature",
+                ),
+            ),
+        ),
+        "One row per instalment of a payment plan agreed with a customer.",
+        tables=("plans",),
+        key=Key(("plan_id", "instalment"), shown_as="instalment"),
+        refers_to_invoices=True,
+    ),
     "costs": Kind(
         "costs",
         (
@@ -1047,6 +1154,10 @@ FR_HEADERS = {
     "score": "Note",
     "touchpoint": "Point de contact",
     "month": "Mois",
+    "plan_id": "N° échéancier",
+    "instalment": "N° d'échéance",
+    "agreed_date": "Date de l'accord",
+    **{name: name for name in FEC_COLUMNS},  # the FEC's own names, French already
     "category": "Catégorie",
 }
 

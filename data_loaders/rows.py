@@ -95,7 +95,7 @@ def row_keys(key: Key, df: pd.DataFrame, table: str) -> pd.Series:
         return df[key.columns[0]]
     joined = df[key.columns[0]].fillna("")
     for column in key.columns[1:]:
-        joined = joined + "|" + df[column].fillna("")
+        joined = joined + "|" + df[column].astype("string").fillna("").astype(object)
     return joined
 
 

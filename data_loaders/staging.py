@@ -172,6 +172,9 @@ def stage_file(
         if conn.dialect.name != "postgresql" or not copy_frame(conn, name, rows):
             bulk_insert(conn, name, ["src_row", *rows.columns], as_tuples(rows))
 
+    if ctx.kind.whole_file:
+        stage_fec(conn, source, ctx, report, attrs, write, progress)
+        return
     for _, raw in source.chunks(part=part):
         stage_chunk(raw, ctx, report, attrs, write)
         if progress:
@@ -357,3 +360,52 @@ def set_aside(
             conn.execute(stage.delete().where(stage.c.src_row.in_(part)))
     for stage in stages.values():
         stage.info.pop("counts", None)
+
+
+def stage_fec(
+    conn: Connection,
+    source: Source,
+    ctx: Context,
+    report: ImportReport,
+    attrs: dict[str, dict],
+    write: Callable[[str, pd.DataFrame], None],
+    progress: Progress | None,
+) -> None:
+    """The FEC: every line read (its customer lines kept), then invoices and payments made by
+    matching the lettering codes (``data_loaders.fec``), staged like any file's rows."""
+    from data_loaders import fec
+
+    lines = fec.Lines()
+    for _, raw in source.chunks():
+        report.rows_read += len(raw)
+        if not ctx.incomplete:
+            fec.add_chunk(lines, raw, ctx.headers)
+        if progress:
+            progress("checking", report.rows_read)
+    if ctx.incomplete:
+        return
+    inv = FACT_TABLES["invoices"].__table__
+
+    def known(ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found |= set(
+                conn.execute(
+                    select(inv.c.invoice_id).where(
+                        inv.c.invoice_id.in_(ids[start : start + 500]), inv.c.replaced_by.is_(None)
+                    )
+                ).scalars()
+            )
+        return found
+
+    got = fec.receivables(lines, ctx.headers, report, ctx.terms_days, ctx.customer_terms, known)
+    if not report.ok or got.invoices.empty and got.payments.empty:
+        return
+    for customer, name in got.names.items():
+        attrs.setdefault(customer, {"name": name})
+    invoices = got.invoices.set_index("src_row")
+    invoices["currency"], invoices["disputed"] = ctx.currency, False
+    write("invoices", with_keys("invoices", invoices, invoices["invoice_id"]))
+    if not got.payments.empty:
+        pays = got.payments.set_index("src_row")
+        write("payments", with_keys("payments", pays, pays["payment_id"]))

@@ -141,7 +141,7 @@ if uploaded is not None:
             key=f"profile_{kind}",
             help=view.t("A later file with the same headers will use it without any choice."),
         ).strip()
-        if any(c.name == "due_date" for c in spec.columns):
+        if spec.whole_file or any(c.name == "due_date" for c in spec.columns):
             terms_days = st.number_input(
                 view.t("Invoices without a due date: due after (days)"),
                 min_value=0,

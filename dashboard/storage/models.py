@@ -159,6 +159,19 @@ class Survey(Versioned, Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class Plan(Versioned, Base):
+    """One instalment of a payment plan agreed with a customer."""
+
+    __tablename__ = "plans"
+    plan_id: Mapped[str] = mapped_column(String(100), index=True)
+    customer_id: Mapped[str] = mapped_column(String(100), index=True)
+    invoice_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    instalment: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    agreed_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class Cost(Versioned, Base):
     __tablename__ = "costs"
     month: Mapped[str] = mapped_column(String(7), index=True)
@@ -230,4 +243,5 @@ FACT_TABLES = {
     "reasons": Reason,
     "surveys": Survey,
     "costs": Cost,
+    "plans": Plan,
 }

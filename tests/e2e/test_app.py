@@ -344,6 +344,24 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     assert table_counts(engine) == before
 
 
+def test_a_fec_uploads_with_its_terms(app, demo_url):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    content = (FIXTURES / "exports" / "123456789FEC20231231.txt").read_bytes()
+    app.file_uploader[0].set_value(("123456789FEC20231231.txt", content, "text/plain")).run()
+    assert any("fec" in c.value for c in app.caption)  # detected from its 18 columns
+    app.number_input(key="terms_fec").set_value(30).run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("Imported: batch" in s.value for s in app.success)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 5
+    newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine) == before
+
+
 def test_owner_of_a_cause_is_edited_and_saved_from_the_reasons_page(demo_url, monkeypatch):
     from dashboard.storage.store import set_reason_owner, taxonomy
 

@@ -389,3 +389,100 @@ def test_order_line_ledger_as_it_is(engine, tmp_path):
     assert cents(k["written_off"]) == cents(off["order_amount"].sum()) == 335316
     unpaid = kept[kept["collection_status"] == "Unpaid"]
     assert cents(k["receivables"]) == cents(unpaid["order_amount"].sum())
+
+
+FEC_2023 = EXPORTS / "123456789FEC20231231.txt"  # pipe, Debit/Credit, UTF-8
+FEC_2024 = EXPORTS / "123456789FEC20241231.txt"  # tab, Montant/Sens, ISO-8859-15
+
+
+def test_fec_gives_invoices_payments_credit_notes_and_write_offs(engine):
+    with pytest.raises(ImportRefused) as err:
+        import_file(engine, "fec", FEC_2023)
+    assert "--terms" in err.value.report.text()
+    report = import_file(engine, "fec", FEC_2023, terms_days=30)
+    assert any("Payments on account: 1 line(s), 500.00" in n for n in report.notes)
+    got = rows(engine, Invoice, "invoice_id", "customer_id", "amount_cents", "due_date",
+               "written_off_cents")  # fmt: skip
+    assert got == [
+        ("F2023-001", "CLI001", 120000, dt.date(2023, 2, 4), None),
+        ("F2023-002", "CLI002", 60000, dt.date(2023, 3, 12), None),
+        ("F2023-004", "CLI001", 36000, dt.date(2023, 3, 31), None),  # 480 less a 120 credit note
+        ("F2023-005", "CLI003", 90000, dt.date(2024, 1, 14), None),
+        ("F2023-006", "CLI004", 30000, dt.date(2023, 7, 1), 30000),  # 654: a bad debt
+    ]
+    assert dict(rows(engine, Customer, "customer_id", "name"))["CLI002"] == "Mairie de Lyon"
+    k = kpis(engine, "2023-01-01", "2023-12-31")
+    assert (k["credit_sales"], k["collected"], k["written_off"]) == (3360.0, 1760.0, 300.0)
+    assert k["receivables"] == 1300.0  # F2023-002's 400 (lettered partly) and F2023-005
+    # the supplier invoice (401) is not receivables; the same file again changes nothing
+    again = import_file(engine, "fec", FEC_2023, terms_days=30)
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, 8)
+
+
+def test_two_fiscal_years_are_not_counted_twice(engine):
+    import_file(engine, "fec", FEC_2023, terms_days=30)
+    report = import_file(engine, "fec", FEC_2024, terms_days=30)
+    assert any("2 open item(s) of the previous year already held" in n for n in report.notes)
+    assert len(rows(engine, Invoice, "invoice_id")) == 6  # 5 of 2023, 1 of 2024
+    k = kpis(engine, "2024-01-01", "2024-12-31")
+    assert (k["credit_sales"], k["collected"], k["receivables"]) == (240.0, 1300.0, 240.0)
+
+
+def test_the_second_year_alone_brings_its_open_items_and_the_first_year_completes_them(engine):
+    import_file(engine, "fec", FEC_2024, terms_days=30)
+    # alone, the opening entries are the only trace of the 2023 items: open amounts
+    assert ("F2023-002", 40000) in rows(engine, Invoice, "invoice_id", "amount_cents")
+    import_file(engine, "fec", FEC_2023, terms_days=30)
+    assert len(rows(engine, Invoice, "invoice_id")) == 6
+    k = kpis(engine, "2024-01-01", "2024-12-31")
+    assert k["receivables"] == 240.0  # F2023-002: 600 issued, 200 + 400 paid
+
+
+def test_fec_without_auxiliary_accounts_uses_the_account_number(engine, tmp_path):
+    head = ("JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum"
+            "\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet"
+            "\tValidDate\tMontantdevise\tIdevise\n")  # fmt: skip
+    body = (
+        "VE\tJournal des ventes\t12\t20240105\t411DUPONT\tDupont SARL\t\t\tFA12\t20240105\tFA12"
+        "\t120,00\t0,00\tA\t20240110\t20240131\t\t\n"
+        "BNQ\tCrédit Agricole\t13\t20240110\t411DUPONT\tDupont SARL\t\t\tCHQ55\t20240110\tChèque"
+        "\t0,00\t120,00\tA\t20240110\t20240131\t\t\n"
+        "BNQ\tCrédit Agricole\t13\t20240110\t512100\tBanque\t\t\tCHQ55\t20240110\tChèque"
+        "\t120,00\t0,00\t\t\t20240131\t\t\n"
+    )
+    path = tmp_path / "FEC.txt"
+    path.write_bytes((head + body).encode("iso-8859-15"))
+    import_file(engine, "fec", path, terms_days=45)
+    assert rows(engine, Invoice, "invoice_id", "customer_id", "amount_cents") == [
+        ("FA12", "411DUPONT", 12000)
+    ]
+    assert kpis(engine, "2024-01-01", "2024-01-31")["collected"] == 120.0
+
+
+def test_payment_plans_import_one_row_per_instalment(engine, tmp_path):
+    import_file(engine, "invoices", write(tmp_path, "i.csv", INVOICES))
+    plans = write(
+        tmp_path,
+        "plans.csv",
+        "N° échéancier;Code client;N° facture;N° d'échéance;Date d'échéance;Montant;"
+        "Date de l'accord\n"
+        "P1;C1;A;1;15/03/2024;40,00;01/03/2024\n"
+        "P1;C1;A;2;15/04/2024;60,00;01/03/2024\n",
+    )
+    report = import_file(engine, "plans", plans)
+    assert report.added == 2
+    from dashboard.storage.models import Plan
+
+    assert rows(engine, Plan, "plan_id", "instalment", "due_date", "amount_cents") == [
+        ("P1", 1, dt.date(2024, 3, 15), 4000),
+        ("P1", 2, dt.date(2024, 4, 15), 6000),
+    ]
+    assert import_file(engine, "plans", plans).unchanged == 2  # keyed by plan and instalment
+    bad = write(tmp_path, "bad.csv", "plan_id,customer_id,invoice_id,instalment,due_date,amount\n"
+                "P2,C1,NOPE,1,2024-05-01,10\nP2,C1,,x,2024-05-01,10\n")  # fmt: skip
+    with pytest.raises(ImportRefused) as err:
+        import_file(engine, "plans", bad)
+    assert {(p.row, p.message) for p in err.value.report.problems} == {
+        (2, "unknown invoice"),
+        (3, "not a whole number"),
+    }

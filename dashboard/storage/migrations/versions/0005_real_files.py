@@ -4,7 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Survey answers may be anonymous (no customer id); an action keeps the dunning log's own name of
 its step; a customer has a type (b2b, b2c, public) and a credit limit; an invoice of a ledger
-may be written off (amount and date); a batch counts the rows it refused (--reject-file).
+may be written off (amount and date); a batch counts the rows it refused (--reject-file); payment
+plans (one row per instalment) are a table of their own.
 """
 
 import sqlalchemy as sa
@@ -28,9 +29,46 @@ def upgrade() -> None:
     op.add_column("customers", sa.Column("credit_limit_cents", sa.BigInteger(), nullable=True))
     op.add_column("invoices", sa.Column("written_off_cents", sa.BigInteger(), nullable=True))
     op.add_column("invoices", sa.Column("written_off_date", sa.Date(), nullable=True))
+    op.create_table(
+        "plans",
+        sa.Column("plan_id", sa.String(length=100), nullable=False),
+        sa.Column("customer_id", sa.String(length=100), nullable=False),
+        sa.Column("invoice_id", sa.String(length=100), nullable=True),
+        sa.Column("instalment", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        sa.Column("agreed_date", sa.Date(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("row_hash", sa.BigInteger(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("replaced_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["batches.id"], name=op.f("fk_plans_batch_id_batches")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
+    )
+    with op.batch_alter_table("plans", schema=None) as batch_op:
+        for column in (
+            "batch_id",
+            "replaced_by",
+            "plan_id",
+            "customer_id",
+            "invoice_id",
+            "due_date",
+        ):
+            batch_op.create_index(batch_op.f(f"ix_plans_{column}"), [column], unique=False)
+        batch_op.create_index(
+            "uq_plans_live_key",
+            ["key"],
+            unique=True,
+            sqlite_where=sa.text("replaced_by IS NULL"),
+            postgresql_where=sa.text("replaced_by IS NULL"),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("plans")
     op.drop_column("batches", "rows_rejected")
     op.drop_column("invoices", "written_off_date")
     op.drop_column("invoices", "written_off_cents")
