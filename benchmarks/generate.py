@@ -32,16 +32,17 @@ def _write(path: Path, columns: dict) -> int:
     return table.num_rows
 
 
+# the kinds it writes a file for, in import order
+WRITTEN = ("customers", "invoices", "payments", "actions", "reasons", "surveys", "costs")
+
+
 def generate(folder: Path, invoices: int, end: dt.date, seed: int = 1) -> dict[str, Path]:
     """Write customers, invoices, payments, actions, reasons, surveys and costs CSV files."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     start = np.datetime64(end - dt.timedelta(days=729))
     n_cust = max(50, invoices // 20)
-    files = {
-        k: folder / f"{k}.csv"
-        for k in ("customers", "invoices", "payments", "actions", "reasons", "surveys", "costs")
-    }
+    files = {k: folder / f"{k}.csv" for k in WRITTEN}
     cust_ids = np.char.add("C", np.arange(n_cust).astype(str))
     seg = rng.integers(0, 4, n_cust)
     reg = rng.integers(0, 4, n_cust)

@@ -25,12 +25,11 @@ from typing import NamedTuple
 
 from sqlalchemy import create_engine, text
 
-from benchmarks.generate import generate
+from benchmarks.generate import WRITTEN, generate
 from benchmarks.yardstick import load as duck_load
-from data_loaders.kinds import KINDS as ALL_KINDS
 
 # every kind the generator writes a file for (the ledger is the invoices and payments together)
-KINDS = [k for k in ALL_KINDS if k != "ledger"]
+KINDS = list(WRITTEN)
 COMPARED = [
     "receivables",
     "current",

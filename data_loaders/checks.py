@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import String
 
@@ -23,6 +24,7 @@ from data_loaders.parse import (
     parse_label,
     parse_money,
     parse_month,
+    parse_rate,
     parse_score,
 )
 from data_loaders.problems import ImportReport, add_problems
@@ -66,6 +68,8 @@ class Context:
     customer_terms: dict[str, int] = field(default_factory=dict)  # + these days
     scores: dict[str, str] = field(default_factory=dict)  # wide surveys: header -> survey type
     incomplete: bool = False  # a required column is missing: check values, stage nothing
+    rates: dict[str, tuple] = field(default_factory=dict)  # currency -> (ISO days, rates)
+    fx_invoices: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (cur, rate)
 
 
 def cells(frame: pd.DataFrame, header: str) -> pd.Series:
@@ -247,17 +251,30 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
         elif t == "owner":
             out[col.name] = parse_label(s, ctx.owners)
         elif t == "currency":
-            cur = s.str.upper().str.replace("€", "EUR", regex=False)
-            other = (cur != "") & (cur != ctx.currency)
+            cur = s.str.strip().str.upper().replace({"€": "EUR", "$": "USD", "£": "GBP"})
+            out[col.name] = cur.where(cur != "", None)  # converted after the loop
+        elif t == "currency_code":
+            cur = s.str.strip().str.upper()
             add_problems(
                 report,
-                other,
+                ~cur.str.fullmatch(r"[A-Z]{3}") & (s != ""),
                 s,
                 shown,
-                f"amount in another currency than {ctx.currency}",
-                f"convert this row to {ctx.currency}: exchange rates are not supported yet",
+                "not a currency code",
+                "write the ISO code of the currency, such as USD or GBP",
             )
-            out[col.name] = ctx.currency
+            out[col.name] = cur
+        elif t == "rate":
+            values, bad = parse_rate(s)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not an exchange rate",
+                "write the units of the reporting currency for one unit, such as 0.92",
+            )
+            out[col.name] = values
         elif t.startswith("label:"):
             out[col.name] = parse_label(s, lookup(LABELS[t.split(":", 1)[1]]))
         if (t in ("id", "text", "owner") or t.startswith("label:")) and header is not None:
@@ -269,7 +286,83 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
             check_text(report, out[col.name], s, shown, limit)
     if ctx.terms_days is not None and "due_date" in out:
         due_from_terms(out, ctx)
+    if "currency" in out and ctx.kind.name != "rates":
+        to_reporting_currency(out, ctx, report)
     return out
+
+
+def _round_cents(values: pd.Series) -> pd.Series:
+    """Half away from zero, to whole cents (as amounts are parsed)."""
+    return (np.floor(values.abs() + 0.5) * np.sign(values)).astype("Int64")
+
+
+def to_reporting_currency(out: pd.DataFrame, ctx: Context, report: ImportReport) -> None:
+    """Rows in another currency convert at the invoice's issue-date rate (the latest rate on or
+    before it); their own currency and amount are kept. A payment is in its invoice's currency
+    unless its row says the reporting one."""
+    header = ctx.headers.get("currency", "currency")
+    cur = out["currency"]
+    out["original_currency"], out["original_amount_cents"] = None, pd.NA
+    if ctx.kind.name == "payments":
+        known = out["invoice_id"].map(lambda i: ctx.fx_invoices.get(i, (None, None)))
+        inv_cur = known.map(lambda v: v[0])
+        rate = known.map(lambda v: v[1])
+        cur = cur.where(cur.notna(), inv_cur).fillna(ctx.currency)
+        foreign = cur != ctx.currency
+        mismatch = foreign & (cur != inv_cur)
+        add_problems(
+            report,
+            mismatch,
+            cur.astype(str),
+            header,
+            "a payment in another currency than its invoice's",
+            f"give the payment in the invoice's currency or in {ctx.currency}",
+        )
+        foreign &= ~mismatch
+    else:
+        cur = cur.fillna(ctx.currency)
+        foreign = cur != ctx.currency
+        rate = pd.Series(np.nan, index=out.index)
+        for code in cur[foreign].unique():
+            rows = foreign & (cur == code)
+            days, rates = ctx.rates.get(code, (np.array([], dtype=object), np.array([])))
+            when = out.loc[rows, "issue_date"].fillna("").astype(str).to_numpy(dtype=object)
+            at = (
+                np.searchsorted(days, when, side="right") - 1
+                if len(days)
+                else np.full(len(when), -1)
+            )
+            found = (at >= 0) & (when != "")
+            missing = pd.Series(~found, index=out.index[rows])
+            shown = pd.Series(
+                [f"{code} on {w or '?'}" for w in when], index=out.index[rows], dtype=object
+            )
+            add_problems(
+                report,
+                missing,
+                shown,
+                header,
+                f"no exchange rate for {code} on or before the invoice's issue date",
+                f"import a rates file with a {code} rate dated on or before it",
+            )
+            rate.loc[out.index[rows][found]] = rates[at[found]]
+        foreign &= rate.notna()
+        out["fx_rate"] = rate.where(foreign)
+    out["currency"] = ctx.currency
+    if not foreign.any():
+        return
+    out.loc[foreign, "original_currency"] = cur[foreign]
+    out["original_amount_cents"] = out["amount"].where(foreign).astype("Int64")
+    factor = rate.where(foreign).astype(float)
+    out.loc[foreign, "amount"] = _round_cents(
+        out.loc[foreign, "amount"].astype(float) * factor[foreign]
+    )
+    if "paid_amount" in out:
+        paid = out["paid_amount"].astype("Float64")
+        out["original_paid_cents"] = out["paid_amount"].where(foreign).astype("Int64")
+        out["paid_amount"] = out["paid_amount"].where(
+            ~foreign | paid.isna(), _round_cents(paid * factor)
+        )
 
 
 def due_from_terms(out: pd.DataFrame, ctx: Context) -> None:

@@ -132,6 +132,10 @@ def import_file(
         report.notes.append("No customer id column: the answers are kept as anonymous.")
     if terms_days is not None:
         ctx.customer_terms = customer_terms(engine)
+    if "currency" in {c.name for c in spec.columns} and spec.name != "rates":
+        ctx.rates = exchange_rates(engine)
+        if spec.refers_to_invoices:
+            ctx.fx_invoices = foreign_invoices(engine)
     codes = taxonomy(engine)
     ctx.reasons = {
         normalize_value(v): r["code"]
@@ -349,3 +353,39 @@ def describe(profile: Profile) -> str:
     if profile.terms_days is not None:
         parts.append(f"--terms {profile.terms_days}")
     return " ".join(parts) or "no flag"
+
+
+def exchange_rates(engine: Engine) -> dict[str, tuple]:
+    """Each currency's rates in date order: (ISO dates, rates) as arrays, for a lookup of the
+    latest rate on or before a day."""
+    import numpy as np
+
+    from dashboard.storage.models import Rate
+
+    r = Rate.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(r.c.currency, r.c.date, r.c.rate)
+            .where(r.c.replaced_by.is_(None))
+            .order_by(r.c.currency, r.c.date)
+        ).all()
+    out: dict[str, tuple] = {}
+    for currency in {row[0] for row in rows}:
+        mine = [row for row in rows if row[0] == currency]
+        days = np.array([str(row[1])[:10] for row in mine], dtype=object)
+        out[currency] = (days, np.array([float(row[2]) for row in mine]))
+    return out
+
+
+def foreign_invoices(engine: Engine) -> dict[str, tuple[str, float]]:
+    """Invoices in another currency: their currency and the rate they were converted at."""
+    from dashboard.storage.models import Invoice
+
+    i = Invoice.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(i.c.invoice_id, i.c.original_currency, i.c.fx_rate).where(
+                i.c.replaced_by.is_(None), i.c.original_currency.is_not(None)
+            )
+        ).all()
+    return {invoice: (currency, float(rate)) for invoice, currency, rate in rows}

@@ -596,6 +596,12 @@ KINDS: dict[str, Kind] = {
                 ("statut", "etat", "payment status", "statut paiement", "statut du paiement"),
                 default="completed",
             ),
+            ColumnSpec(
+                "currency",
+                "currency",
+                False,
+                ("devise", "monnaie", "curr", "currency code", "ccy"),
+            ),
         ),
         "One row per payment attempt; only completed ones move money.",
         tables=("payments",),
@@ -861,6 +867,34 @@ KINDS: dict[str, Kind] = {
         tables=("plans",),
         key=Key(("plan_id", "instalment"), shown_as="instalment"),
         refers_to_invoices=True,
+    ),
+    "rates": Kind(
+        "rates",
+        (
+            ColumnSpec(
+                "date",
+                "date",
+                True,
+                ("rate date", "date du cours", "date de cours", "as of", "valid from", "jour"),
+            ),
+            ColumnSpec(
+                "currency",
+                "currency_code",
+                True,
+                ("devise", "code devise", "currency code", "ccy", "iso", "monnaie"),
+            ),
+            ColumnSpec(
+                "rate",
+                "rate",
+                True,
+                ("exchange rate", "taux", "taux de change", "cours", "fx rate", "fx", "value"),
+            ),
+        ),
+        "Exchange rates: units of the reporting currency for one unit of another currency, "
+        "from a date on.",
+        tables=("rates",),
+        key=Key(("date", "currency"), shown_as="currency"),
+        creates_customers=False,
     ),
     "costs": Kind(
         "costs",
@@ -1154,6 +1188,8 @@ FR_HEADERS = {
     "score": "Note",
     "touchpoint": "Point de contact",
     "month": "Mois",
+    "date": "Date du cours",
+    "rate": "Taux de change",
     "plan_id": "N° échéancier",
     "instalment": "N° d'échéance",
     "agreed_date": "Date de l'accord",

@@ -66,6 +66,14 @@ def parse_money(s: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
     return cents.where(~bad).astype("Int64"), bad
 
 
+def parse_rate(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Exchange rates: positive decimals, point or comma (``1.0832``, ``1,0832``)."""
+    c = clean_number(s).str.replace(",", ".", regex=False)
+    num = pd.to_numeric(c.where(c != ""), errors="coerce")
+    bad = (num.isna() | (num <= 0) | (num >= 1e9)) & (s != "")
+    return num.where(~bad), bad
+
+
 # --- dates ---------------------------------------------------------------------------------
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"

@@ -121,6 +121,9 @@ def settlement_payments(df: pd.DataFrame) -> pd.DataFrame:
         off = (paid["status"] == "written_off").fillna(False)
         amount = amount.where(~off, amount.fillna(0))
     paid["amount_cents"] = amount.where(amount.notna(), paid["amount_cents"])
+    if "original_paid_cents" in paid:  # in another currency: what was paid, in it
+        own = paid["original_paid_cents"]
+        paid["original_amount_cents"] = own.where(own.notna(), paid["original_amount_cents"])
     paid = paid[paid["amount_cents"] > 0]
     paid["payment_date"], paid["status"] = paid["paid_date"], "completed"
     paid["payment_id"], paid["method"] = None, None

@@ -89,6 +89,8 @@ if customer:
             "open_eur": "Open",
             "days_past_due": "Days past due",
             "days_until_due": "Days until due",
+            "original_currency": "Invoice currency",
+            "original_amount": "Amount in that currency",
         },
     )
     left, right = st.columns([2, 1])
@@ -127,6 +129,8 @@ if customer:
             "amount_eur": "Amount",
             "method": "Method",
             "status": "Status",
+            "original_currency": "Invoice currency",
+            "original_amount": "Amount in that currency",
         },
         height=300,
     )

@@ -727,6 +727,8 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
                     items.c.amount_cents,
                     items.c.open_cents,
                     items.c.disputed,
+                    items.c.original_currency,
+                    items.c.original_amount_cents,
                 )
                 .where(items.c.open_cents > 0)
                 .order_by(items.c.due_date)
@@ -740,6 +742,8 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
                 "amount_cents",
                 "open_cents",
                 "disputed",
+                "original_currency",
+                "original_amount_cents",
             ],
         )
         payments = pd.DataFrame(
@@ -750,6 +754,8 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
                     PAY.c.amount_cents,
                     PAY.c.method,
                     PAY.c.status,
+                    PAY.c.original_currency,
+                    PAY.c.original_amount_cents,
                 )
                 .join_from(PAY, INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV)))
                 .where(live(PAY), INV.c.customer_id == customer_id, PAY.c.payment_date <= d(end))
@@ -758,7 +764,15 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
             )
             .mappings()
             .all(),
-            columns=["payment_date", "invoice_id", "amount_cents", "method", "status"],
+            columns=[
+                "payment_date",
+                "invoice_id",
+                "amount_cents",
+                "method",
+                "status",
+                "original_currency",
+                "original_amount_cents",
+            ],
         )
         actions = pd.DataFrame(
             conn.execute(
@@ -823,6 +837,12 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
     ):
         for col in cols:
             frame[col.replace("_cents", "_eur")] = frame.pop(col).map(money)
+    for frame in (open_items, payments):  # in another currency: its own amount, kept
+        own = frame.pop("original_amount_cents")
+        if frame["original_currency"].isna().all():
+            frame.pop("original_currency")
+        else:
+            frame["original_amount"] = own.map(lambda v: None if pd.isna(v) else money(v))
     # past due: days since the due date; not yet due: days until it (never a negative delay)
     days = [(end - pd.Timestamp(x).date()).days for x in open_items["due_date"]]
     open_items["days_past_due"] = pd.array([n if n > 0 else None for n in days], dtype="Int64")

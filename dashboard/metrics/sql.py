@@ -527,6 +527,8 @@ def open_items_query(t: dt.date):
             INV.c.amount_cents,
             INV.c.disputed,
             case((open_ > 0, open_), else_=0).label("open_cents"),
+            INV.c.original_currency,
+            INV.c.original_amount_cents,
         )
         .select_from(INV.outerjoin(pay, pay.c.invoice_id == INV.c.invoice_id))
         .where(live(INV), INV.c.issue_date <= d(t))

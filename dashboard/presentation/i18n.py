@@ -251,6 +251,8 @@ FR: dict[str, str] = {
         "Colonnes absentes : en prendre une du fichier ou donner une valeur à toutes les lignes"
     ),
     "One value for every row": "Une même valeur pour toutes les lignes",
+    "Invoice currency": "Devise de la facture",
+    "Amount in that currency": "Montant dans cette devise",
     "Remembered mapping '{name}' applies unless you choose here: {flags}": (
         "La correspondance mémorisée sous « {name} » s'applique si rien n'est choisi ici : {flags}"
     ),

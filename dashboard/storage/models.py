@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -108,6 +109,11 @@ class Invoice(Versioned, Base):
     currency: Mapped[str] = mapped_column(String(3))
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_channel: Mapped[str | None] = mapped_column(String(50))
+    # an invoice in another currency: its own currency and amount, and the rate it was
+    # converted at (its issue date's); amount_cents is in the reporting currency
+    original_currency: Mapped[str | None] = mapped_column(String(3))
+    original_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    fx_rate: Mapped[float | None] = mapped_column(Float)
     # a ledger's write-off: the amount that left receivables unpaid, and when (never collected)
     written_off_cents: Mapped[int | None] = mapped_column(BigInteger)
     written_off_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -121,6 +127,8 @@ class Payment(Versioned, Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default="completed")
+    original_currency: Mapped[str | None] = mapped_column(String(3))  # as for invoices
+    original_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Action(Versioned, Base):
@@ -170,6 +178,16 @@ class Plan(Versioned, Base):
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     agreed_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Rate(Versioned, Base):
+    """An exchange rate: units of the reporting currency for one unit of ``currency``, from
+    ``date`` on (until a later rate)."""
+
+    __tablename__ = "rates"
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3), index=True)
+    rate: Mapped[float] = mapped_column(Float)
 
 
 class Cost(Versioned, Base):
@@ -244,4 +262,5 @@ FACT_TABLES = {
     "surveys": Survey,
     "costs": Cost,
     "plans": Plan,
+    "rates": Rate,
 }

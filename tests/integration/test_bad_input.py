@@ -138,8 +138,8 @@ def test_other_currency(seeded, tmp_path):
         "invoice_id,customer_id,issue_date,due_date,amount,currency\n"
         "X,C1,2024-01-01,2024-01-31,10,EUR\nY,C1,2024-01-01,2024-01-31,10,USD\n",
     )
-    assert (p.row, p.column, p.value) == (3, "currency", "USD")
-    assert "EUR" in p.message
+    assert (p.row, p.column, p.value) == (3, "currency", "USD on 2024-01-01")
+    assert "no exchange rate for USD" in p.message and "rates" in p.fix
 
 
 def test_empty_file(seeded, tmp_path):

@@ -486,3 +486,54 @@ def test_payment_plans_import_one_row_per_instalment(engine, tmp_path):
         (2, "unknown invoice"),
         (3, "not a whole number"),
     }
+
+
+RATES = "date,currency,rate\n2024-01-01,USD,0.9050\n2024-02-01,USD,0.9200\n2024-01-01,GBP,1.16\n"
+USD_LEDGER = (
+    "invoice_id,customer_id,issue_date,due_date,amount,currency,paid_date,paid_amount\n"
+    "U1,C9,2024-01-15,2024-02-14,1000.00,USD,2024-02-20,\n"
+    "U2,C9,2024-02-10,2024-03-11,500.00,USD,2024-03-01,200.00\n"
+    "E1,C9,2024-02-10,2024-03-11,300.00,EUR,,\n"
+)
+
+
+def test_other_currencies_convert_at_the_invoice_date_rate(engine, tmp_path):
+    ledger = write(tmp_path, "usd.csv", USD_LEDGER)
+    with pytest.raises(ImportRefused) as err:  # no rate yet: a problem naming both
+        import_file(engine, "ledger", ledger)
+    first = err.value.report.problems[0]
+    assert (first.row, first.value) == (2, "USD on 2024-01-15")
+    assert "no exchange rate for USD" in first.message
+    import_file(engine, "rates", write(tmp_path, "rates.csv", RATES))
+    import_file(engine, "ledger", ledger)
+    got = rows(engine, Invoice, "invoice_id", "amount_cents", "original_currency",
+               "original_amount_cents", "fx_rate")  # fmt: skip
+    assert got == [
+        ("E1", 30000, None, None, None),
+        ("U1", 90500, "USD", 100000, 0.905),  # January's rate
+        ("U2", 46000, "USD", 50000, 0.92),  # February's: the latest on or before issue
+    ]
+    # a payment of U2 in its own currency converts at U2's rate: paid in full, nothing open
+    import_file(engine, "payments", write(tmp_path, "p.csv",
+                "invoice_id,payment_date,amount\nU2,2024-03-10,300.00\n"))  # fmt: skip
+    from dashboard.storage.models import Payment
+
+    assert rows(engine, Payment, "invoice_id", "amount_cents", "original_amount_cents") == [
+        ("U1", 90500, 100000),
+        ("U2", 18400, 20000),
+        ("U2", 27600, 30000),
+    ]
+    k = kpis(engine, "2024-01-01", "2024-03-31")
+    assert (k["credit_sales"], k["collected"], k["receivables"]) == (1665.0, 1365.0, 300.0)
+    mixed = write(tmp_path, "p2.csv", "invoice_id,payment_date,amount,currency\n"
+                  "U2,2024-03-11,10.00,GBP\nE1,2024-03-12,10.00,EUR\n")  # fmt: skip
+    with pytest.raises(ImportRefused) as err:
+        import_file(engine, "payments", mixed)
+    [problem] = err.value.report.problems
+    assert (problem.row, problem.value) == (2, "GBP")
+    from dashboard.metrics.analytics import customer_detail
+
+    detail = customer_detail(engine, "C9", dt.date(2024, 2, 15))
+    items = detail["open_items"].set_index("invoice_id")
+    assert items.loc["U2", "original_currency"] == "USD"
+    assert items.loc["U2", "original_amount"] == 500.0

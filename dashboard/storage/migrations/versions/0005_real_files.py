@@ -5,7 +5,8 @@ Revises: 0004
 Survey answers may be anonymous (no customer id); an action keeps the dunning log's own name of
 its step; a customer has a type (b2b, b2c, public) and a credit limit; an invoice of a ledger
 may be written off (amount and date); a batch counts the rows it refused (--reject-file); payment
-plans (one row per instalment) are a table of their own.
+plans (one row per instalment) and exchange rates are tables of their own; an invoice or payment
+in another currency keeps its own currency and amount.
 """
 
 import sqlalchemy as sa
@@ -48,6 +49,35 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
     )
+    for table in ("invoices", "payments"):
+        op.add_column(table, sa.Column("original_currency", sa.String(3), nullable=True))
+        op.add_column(table, sa.Column("original_amount_cents", sa.BigInteger(), nullable=True))
+    op.add_column("invoices", sa.Column("fx_rate", sa.Float(), nullable=True))
+    op.create_table(
+        "rates",
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("rate", sa.Float(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("row_hash", sa.BigInteger(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("replaced_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["batches.id"], name=op.f("fk_rates_batch_id_batches")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rates")),
+    )
+    with op.batch_alter_table("rates", schema=None) as batch_op:
+        for column in ("batch_id", "replaced_by", "date", "currency"):
+            batch_op.create_index(batch_op.f(f"ix_rates_{column}"), [column], unique=False)
+        batch_op.create_index(
+            "uq_rates_live_key",
+            ["key"],
+            unique=True,
+            sqlite_where=sa.text("replaced_by IS NULL"),
+            postgresql_where=sa.text("replaced_by IS NULL"),
+        )
     with op.batch_alter_table("plans", schema=None) as batch_op:
         for column in (
             "batch_id",
@@ -68,6 +98,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("rates")
+    op.drop_column("invoices", "fx_rate")
+    for table in ("invoices", "payments"):
+        op.drop_column(table, "original_amount_cents")
+        op.drop_column(table, "original_currency")
     op.drop_table("plans")
     op.drop_column("batches", "rows_rejected")
     op.drop_column("invoices", "written_off_date")
