@@ -29,6 +29,7 @@ from data_loaders.parse import (
 )
 from data_loaders.problems import ImportReport, add_problems
 from data_loaders.read import Source
+from data_loaders.rows import LATER_KIND_COLUMNS, write_offs
 
 Progress = Callable[[str, int], None]
 
@@ -108,6 +109,8 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
         if header is None and col.name in ctx.fixed:
             s = pd.Series(ctx.fixed[col.name], index=raw.index, dtype="str")
         elif header is None:
+            if col.name in LATER_KIND_COLUMNS:
+                continue  # stored empty without a column in the frame (see rows.LATER_COLUMNS)
             if col.default is None and col.type not in ("bool", "currency"):
                 out[col.name] = None
                 continue
@@ -288,6 +291,8 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
         due_from_terms(out, ctx)
     if "currency" in out and ctx.kind.name != "rates":
         to_reporting_currency(out, ctx, report)
+    if ctx.kind.settles and ("status" in ctx.headers or "status" in ctx.fixed):
+        write_offs(out)
     return out
 
 
@@ -302,7 +307,9 @@ def to_reporting_currency(out: pd.DataFrame, ctx: Context, report: ImportReport)
     unless its row says the reporting one."""
     header = ctx.headers.get("currency", "currency")
     cur = out["currency"]
-    out["original_currency"], out["original_amount_cents"] = None, pd.NA
+    convertible = bool(ctx.rates or ctx.fx_invoices)
+    if convertible:  # the same columns in every chunk of the file (see rows.LATER_COLUMNS)
+        out["original_currency"], out["original_amount_cents"] = None, pd.NA
     if ctx.kind.name == "payments":
         known = out["invoice_id"].map(lambda i: ctx.fx_invoices.get(i, (None, None)))
         inv_cur = known.map(lambda v: v[0])
@@ -347,9 +354,12 @@ def to_reporting_currency(out: pd.DataFrame, ctx: Context, report: ImportReport)
             )
             rate.loc[out.index[rows][found]] = rates[at[found]]
         foreign &= rate.notna()
-        out["fx_rate"] = rate.where(foreign)
+        if convertible:
+            out["fx_rate"] = rate.where(foreign)
     out["currency"] = ctx.currency
     if not foreign.any():
+        if convertible and "paid_amount" in out:
+            out["original_paid_cents"] = pd.NA
         return
     out.loc[foreign, "original_currency"] = cur[foreign]
     out["original_amount_cents"] = out["amount"].where(foreign).astype("Int64")

@@ -277,7 +277,8 @@ def detect_kind(headers: list[str]) -> str | None:
         matched = set(match_headers(kind, headers, None, report).values())
         if kind.name == "ledger" and not matched & {"paid_date", "paid_amount"}:
             continue  # without settlement columns it is an invoices file
-        required = [c.name for c in kind.columns if c.required]
+        # due dates can come from terms (--terms, or the Data page's days): not needed here
+        required = [c.name for c in kind.columns if c.required and c.name != "due_date"]
         if matched & set(SURVEY_SCORES):
             matched |= {"score", "survey_type"}
         covered = sum(c in matched for c in required)

@@ -206,6 +206,13 @@ def _write(
             if rejecting:
                 with conn.begin():
                     set_aside(conn, stages, ctx, report)  # before the lines are summed
+            if (report.ok or rejecting) and conn.dialect.name == "sqlite":
+                with conn.begin():
+                    # SQLite looks staged keys up one by one; PostgreSQL hashes them (its
+                    # index on a million staged keys cost 0.8 s and was not used). Built
+                    # before the lines are summed: counting distinct keys uses it.
+                    for stage in stages.values():
+                        Index(f"ix_{stage.name}_key", stage.c.key).create(conn)
             if report.rows_read and not ctx.incomplete:
                 with conn.begin():
                     collapse_lines(conn, stages, ctx, report)
@@ -214,12 +221,6 @@ def _write(
                     check_staged(conn, stages, ctx, report)  # keys and references, now
                     set_aside(conn, stages, ctx, report)
                 keep_rejects(report)
-            if report.ok and conn.dialect.name == "sqlite":
-                with conn.begin():
-                    # SQLite looks staged keys up one by one; PostgreSQL hashes them (its
-                    # index on a million staged keys cost 0.8 s and was not used)
-                    for stage in stages.values():
-                        Index(f"ix_{stage.name}_key", stage.c.key).create(conn)
             if not report.ok:
                 if not ctx.incomplete and report.rows_read:
                     with conn.begin():  # keys and references, in the same pass

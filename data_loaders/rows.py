@@ -18,15 +18,45 @@ def value_columns(table: str) -> list[str]:
     return [c.name for c in FACT_TABLES[table].__table__.columns if c.name not in BOOKKEEPING]
 
 
+# The kind columns behind them (a file without the column leaves it out of its frame)
+LATER_KIND_COLUMNS = frozenset({"customer_type", "credit_limit", "step"})
+# Columns added to tables that already held rows (revision 0005): a row that leaves them empty
+# hashes as it did before they existed, so an unchanged file re-imported after the upgrade is
+# still found unchanged.
+LATER_COLUMNS = frozenset(
+    {
+        "customer_type",
+        "credit_limit_cents",
+        "step",
+        "written_off_cents",
+        "written_off_date",
+        "original_currency",
+        "original_amount_cents",
+        "fx_rate",
+    }
+)
+
+
 def row_hash(frame: pd.DataFrame) -> pd.Series:
     """A stable 64-bit hash of the values (same values, same hash, on every run).
 
     The hash of each cell's text as ``str()`` writes it (a missing value as an empty text:
     parsing leaves no empty text), combined across columns. Stored, so it must never change:
-    re-importing an unchanged file finds its rows unchanged by it.
+    re-importing an unchanged file finds its rows unchanged by it. The ``LATER_COLUMNS`` count
+    only in the rows that fill one of them.
     """
-    text = pd.DataFrame({c: column_text(frame[c]) for c in frame.columns}, index=frame.index)
-    return pd.util.hash_pandas_object(text, index=False).astype("int64")
+    later = [c for c in frame.columns if c in LATER_COLUMNS]
+    first = [c for c in frame.columns if c not in LATER_COLUMNS]
+    text = pd.DataFrame({c: column_text(frame[c]) for c in first}, index=frame.index)
+    hashed = pd.util.hash_pandas_object(text, index=False)
+    filled = frame[later].notna().any(axis=1) if later else None
+    if filled is not None and filled.any():
+        rows = frame.loc[filled, later]
+        extra = pd.DataFrame({c: column_text(rows[c]) for c in later}, index=rows.index)
+        extra.insert(0, "before", hashed[filled].astype(str))
+        hashed = hashed.copy()
+        hashed[filled] = pd.util.hash_pandas_object(extra, index=False)
+    return hashed.astype("int64")
 
 
 def column_text(col: pd.Series) -> pd.Series:
@@ -58,7 +88,9 @@ def key_or_content(ids: pd.Series, values: pd.DataFrame) -> pd.Series:
 
 
 def with_keys(table: str, frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    cols = value_columns(table)
+    # a column added later is staged only when the file can fill it (the frame has it): the
+    # same for every chunk of one file, and narrower rows for the files that cannot
+    cols = [c for c in value_columns(table) if c not in LATER_COLUMNS or c in frame.columns]
     frame = frame.reindex(columns=cols)
     frame.insert(0, "row_hash", row_hash(frame))
     frame.insert(0, "key", key.values)
@@ -79,8 +111,6 @@ def shape(kind: Kind, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     )
     for column, value in kind.fill.items():
         df[column] = df[column].fillna(value)
-    if kind.settles:
-        write_offs(df)
     out = {table: with_keys(table, df, row_keys(kind.key, df, table))}
     if kind.settles:
         out["payments"] = settlement_payments(df)
@@ -101,13 +131,14 @@ def row_keys(key: Key, df: pd.DataFrame, table: str) -> pd.Series:
 
 def write_offs(df: pd.DataFrame) -> None:
     """A ledger row with status written off: its amount not paid leaves receivables on its
-    paid date (the write-off's), else its due date; it is never a payment."""
-    off = (df["status"] == "written_off").fillna(False) if "status" in df else None
-    if off is None or not off.any():
+    paid date (the write-off's), else its due date; it is never a payment. (Canonical
+    columns: ``amount``, before money columns become ``*_cents``.)"""
+    off = (df["status"] == "written_off").fillna(False)
+    if not off.any():
         df["written_off_cents"], df["written_off_date"] = None, None
         return
     paid = df["paid_amount"].astype("Int64").fillna(0)
-    df["written_off_cents"] = (df["amount_cents"].astype("Int64") - paid).where(off)
+    df["written_off_cents"] = (df["amount"].astype("Int64") - paid).where(off)
     df["written_off_date"] = df["paid_date"].where(df["paid_date"].notna(), df["due_date"])
     df["written_off_date"] = df["written_off_date"].where(off, None)
 

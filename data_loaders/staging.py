@@ -70,6 +70,8 @@ def as_tuples(frame: pd.DataFrame, index: bool = True) -> list[tuple]:
     for col in columns:
         if col.dtype == object and not col.isna().any():
             lists.append(col.tolist())
+        elif col.isna().all():  # a column this file leaves empty
+            lists.append([None] * len(col))
         else:
             lists.append(col.astype(object).where(col.notna(), None).tolist())
     return list(zip(*lists, strict=True))

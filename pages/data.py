@@ -1,6 +1,8 @@
 """Data: upload a file, preview it, map unrecognised columns, read the validation report,
 commit or cancel; the batch list with undo; blank templates in English and French."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -104,7 +106,7 @@ if uploaded is not None:
             hide_index=True,
         )
         for note in probe.notes:
-            st.caption(note)
+            st.caption(widgets.plain(note))
         if missing:
             st.markdown(
                 view.t("Columns not found: take one from the file or give every row a value")
@@ -132,8 +134,8 @@ if uploaded is not None:
             st.info(
                 view.t(
                     "Remembered mapping '{name}' applies unless you choose here: {flags}",
-                    name=remembered.name,
-                    flags=describe(remembered),
+                    name=widgets.plain(remembered.name),
+                    flags=widgets.plain(describe(remembered)),
                 )
             )
         profile = st.text_input(
@@ -152,6 +154,15 @@ if uploaded is not None:
                 help=view.t("The customer's own payment terms come first, when known."),
             )
 
+    keep_rejects = st.checkbox(
+        view.t("Commit the valid rows and set the refused ones aside"),
+        key=f"rejects_{kind}",
+        help=view.t(
+            "Without it a file with any bad row writes nothing. With it, the refused rows come "
+            "back as a file to correct and import again."
+        ),
+    )
+    rejects_path = path.parent / f"{path.stem}.refused.csv" if keep_rejects else None
     check, commit, cancel = st.columns([1, 1, 4])
     if cancel.button(view.t("Cancel"), key="cancel_upload"):
         uploads.discard(path)  # confidential: no copy left behind
@@ -177,6 +188,7 @@ if uploaded is not None:
                 fixed=fixed,
                 terms_days=None if terms_days is None else int(terms_days),
                 profile=profile or None,
+                reject_file=rejects_path,
                 dry_run=run_check,
                 user=view.account.name,
                 name=uploaded.name,
@@ -187,6 +199,7 @@ if uploaded is not None:
             uploads.discard(path)  # the file must be corrected anyway: no copy kept
             show_refusal(exc.report)
         else:
+            refused = rejects_path.read_bytes() if report.rejected else None
             if report.committed:
                 # the database holds it now: no copy left behind, a fresh uploader next run
                 uploads.discard(path)
@@ -212,6 +225,37 @@ if uploaded is not None:
                         unchanged=report.unchanged,
                     )
                 )
+            if refused is not None:
+                st.warning(
+                    view.t(
+                        "{n} row(s) refused and set aside: download them, correct them and "
+                        "import them again.",
+                        n=report.rejected,
+                    )
+                )
+                st.download_button(
+                    view.t("Download the refused rows"),
+                    refused,
+                    file_name=f"{Path(uploaded.name).stem}.refused.csv",
+                    mime="text/csv",
+                    key="rejects_download",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+                problems = ImportReport(kind, uploaded.name)
+                problems.problems = report.rejects
+                widgets.table(
+                    problems_frame(problems),
+                    "refused_rows",
+                    view,
+                    {
+                        "row": "Row",
+                        "column": "Column",
+                        "value": "Value",
+                        "problem": "Problem",
+                        "fix": "How to fix",
+                    },
+                )
             if report.ignored_columns:
                 st.caption(
                     view.t(
@@ -222,7 +266,7 @@ if uploaded is not None:
             if report.customers_created:
                 st.caption(view.t("Created customers: {n}", n=len(report.customers_created)))
             for note in report.notes:
-                st.caption(note)
+                st.caption(widgets.plain(note))
 
 st.subheader(view.t("Import batches"))
 batches = pd.DataFrame(cache.batches())
@@ -240,6 +284,7 @@ else:
                 "added",
                 "replaced",
                 "unchanged",
+                "rejected",
                 "imported_by",
             ]
         ],
@@ -253,6 +298,7 @@ else:
             "added": "Added",
             "replaced": "Replaced",
             "unchanged": "Unchanged",
+            "rejected": "Refused",
             "imported_by": "By",
         },
     )

@@ -13,7 +13,8 @@ from dashboard.presentation.i18n import t
 
 PAGES = resources.pages_dir()
 
-st.set_page_config(page_title="Encaisse", page_icon=":material/euro:", layout="wide")
+# the icon is a file of the package: a material icon would be fetched from a font server
+st.set_page_config(page_title="Encaisse", page_icon=str(resources.page_icon()), layout="wide")
 
 # (file, English title, icon, permission); the title is translated at each run
 REPORTING = [

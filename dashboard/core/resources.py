@@ -27,6 +27,11 @@ def server_entry() -> Path:
     return PACKAGE / "app" / "server.py"
 
 
+def page_icon() -> Path:
+    """The browser tab's icon: a file of the package, so that nothing loads from the internet."""
+    return PACKAGE / "app" / "static" / "favicon.png"
+
+
 def pages_dir() -> Path:
     """The folder of the Streamlit pages."""
     return _first(PACKAGE / "pages", PACKAGE.parent / "pages")

@@ -252,6 +252,20 @@ FR: dict[str, str] = {
     ),
     "One value for every row": "Une même valeur pour toutes les lignes",
     "Invoice currency": "Devise de la facture",
+    "Commit the valid rows and set the refused ones aside": (
+        "Valider les lignes correctes et mettre de côté les lignes refusées"
+    ),
+    "Without it a file with any bad row writes nothing. With it, the refused rows come "
+    "back as a file to correct and import again.": (
+        "Sans cette option, un fichier avec une seule ligne fausse n'écrit rien. Avec elle, "
+        "les lignes refusées reviennent dans un fichier à corriger et à importer de nouveau."
+    ),
+    "{n} row(s) refused and set aside: download them, correct them and import them again.": (
+        "{n} ligne(s) refusée(s) et mise(s) de côté : téléchargez-les, corrigez-les et "
+        "importez-les de nouveau."
+    ),
+    "Download the refused rows": "Télécharger les lignes refusées",
+    "Refused": "Refusées",
     "Amount in that currency": "Montant dans cette devise",
     "Remembered mapping '{name}' applies unless you choose here: {flags}": (
         "La correspondance mémorisée sous « {name} » s'applique si rien n'est choisi ici : {flags}"

@@ -304,8 +304,9 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     before = table_counts(engine)
     app.switch_page("../../pages/data.py").run()
     content = (FIXTURES / "exports" / "invoices_without_due_date.csv").read_bytes()
-    app.selectbox(key="upload_kind").set_value("invoices").run()  # no due date: not detected
+    app.selectbox(key="upload_kind").set_value("invoices").run()
     app.file_uploader[0].set_value(("shop.csv", content, "text/csv")).run()
+    assert any("Detected kind: invoices" in c.value for c in app.caption)  # terms will do
     app.button(key="check_upload").click().run()
     [report] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
     assert report["Column"].tolist() == ["due_date"]
@@ -322,7 +323,7 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     # the same headers again: the remembered mapping is offered and used with no choice made
     app.selectbox(key="upload_kind").set_value("invoices").run()
     app.file_uploader[0].set_value(("shop-2.csv", content, "text/csv")).run()
-    assert any("shop export" in i.value and "--terms 30" in i.value for i in app.info)
+    assert any("shop export" in i.value and "terms 30" in i.value for i in app.info)
     app.button(key="commit_upload").click().run()
     assert any("Imported: batch" in s.value for s in app.success)
     newest = list_batches(engine)[0]
@@ -339,6 +340,30 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     assert not app.exception
     assert table_counts(engine)["surveys"] == before["surveys"] + 2
     newest = list_batches(engine)[0]
+    app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()
+    assert table_counts(engine) == before
+
+
+def test_upload_can_set_the_refused_rows_aside(app, demo_url):
+    engine = engine_for(demo_url)
+    before = table_counts(engine)
+    app.switch_page("../../pages/data.py").run()
+    body = (
+        b"invoice_id,customer_id,issue_date,due_date,amount\n"
+        b"R1,C1000,2025-06-01,2025-06-30,10\nR2,C1000,2025-06-01,2025-06-30,-5\n"
+    )
+    app.file_uploader[0].set_value(("two.csv", body, "text/csv")).run()
+    app.checkbox(key="rejects_invoices").check().run()
+    app.button(key="commit_upload").click().run()
+    assert not app.exception
+    assert any("1 row(s) refused and set aside" in w.value for w in app.warning)
+    [refused] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
+    assert refused[["Row", "Column", "Value"]].values.tolist() == [[3, "amount", "-5"]]
+    assert any(b.label == "Download the refused rows" for b in app.get("download_button"))
+    assert table_counts(engine)["invoices"] == before["invoices"] + 1
+    newest = list_batches(engine)[0]
+    assert newest["rejected"] == 1
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
     assert table_counts(engine) == before

@@ -186,6 +186,61 @@ def test_every_page_on_the_ibm_sample_in_chromium(db_url):
             browser.close()
 
 
+def test_a_real_order_line_ledger_through_the_data_page_in_chromium(db_url):
+    """The public order-line ledger as it is, in French: detected, terms and "set aside" given
+    on the page, committed; the refused rows offered; the Overview notes the write-offs."""
+    from tests.conftest import SHARED
+
+    finance = SHARED / "finance_dashboard_sample_data.xlsx"
+    if not finance.exists():
+        pytest.skip(f"finance dashboard sample not found at {finance}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for base in serve(db_url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            outside: list[str] = []  # offline: every asset, the tab's icon too, from the server
+            local = (base, "data:", "blob:")
+
+            def note(request, local=local, outside=outside) -> None:
+                if not request.url.startswith(local):
+                    outside.append(request.url)
+
+            page.on("request", note)
+            open_page(page, f"{base}/data?lang=FR")
+            assert (
+                page.locator("link[rel~=icon]")
+                .first.get_attribute("href")
+                .startswith(("/", base, "data:", "./"))
+            )
+            page.set_input_files("input[type=file]", str(finance))
+            page.get_by_text("Type détecté : ledger").wait_for(timeout=60_000)
+            terms = page.get_by_role(
+                "spinbutton", name="Factures sans date d'échéance : échues après (jours)"
+            )
+            terms.fill("30")
+            terms.press("Enter")
+            page.wait_for_timeout(1500)
+            page.get_by_text("Valider les lignes correctes et mettre de côté").click()
+            page.wait_for_timeout(1500)
+            page.get_by_role("button", name="Valider l'import").click()
+            page.get_by_text("34 ligne(s) refusée(s)").wait_for(timeout=90_000)
+            assert page.get_by_role("button", name="Télécharger les lignes refusées").is_visible()
+            page.screenshot(path=str(ARTIFACTS / "fr_data_order_lines.png"), full_page=True)
+            with open_store(db_url).connect() as conn:
+                last = conn.exec_driver_sql(
+                    "SELECT MAX(written_off_date) FROM invoices WHERE replaced_by IS NULL"
+                ).scalar()
+            open_page(page, f"{base}/?lang=FR&asof={str(last)[:10]}")
+            page.get_by_text("passés en perte").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "fr_overview_order_lines.png"), full_page=True)
+            browser.close()
+    assert outside == []
+    batches = list_batches(open_store(db_url))
+    assert [(b["kind"], b["rejected"]) for b in batches] == [("ledger", 34)]
+
+
 SIGN_IN = {
     "en": ("User name", "Password", "Sign in"),
     "fr": ("Identifiant", "Mot de passe", "Se connecter"),
