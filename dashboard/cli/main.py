@@ -18,7 +18,9 @@ from dashboard.core import resources
 from dashboard.storage import store
 from data_loaders.kinds import KINDS
 
-EXIT_REFUSED = 2
+EXIT_REFUSED = 2  # a file refused (SPEC.md section 4)
+EXIT_USAGE = 2  # an option the data cannot answer (like argparse's own errors)
+EXIT_STORE = 3  # a database the command cannot use
 
 
 def _date(text: str) -> dt.date:
@@ -48,13 +50,43 @@ def _days(text: str) -> int:
     return int(text)
 
 
+def view_options(parser: argparse.ArgumentParser) -> None:
+    """The period and filters of a view (kpis, report)."""
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="first day of the period (default: 89 days before --to)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last day, the as-of date (default: the latest invoice or payment date)",
+    )
+    for name in ("segment", "region", "collector"):
+        parser.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar=name.upper(),
+            help=f"only the customers of this {name} (repeat for several; default: all)",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
         "--db",
         default=argparse.SUPPRESS,
         metavar="URL",
-        help="database URL (default: $ENCAISSE_DB_URL, else a local SQLite file)",
+        help="database URL, sqlite:////absolute/path/encaisse.db or "
+        "postgresql://user@host:5432/database (default: $ENCAISSE_DB_URL, else an SQLite "
+        "file in your user data folder)",
     )
     p = argparse.ArgumentParser(
         prog="encaisse",
@@ -66,11 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("init", parents=[db], help="create or upgrade the database schema")
 
     demo = sub.add_parser("demo", parents=[db], help="load a realistic synthetic dataset")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--customers", type=int, default=300)
-    demo.add_argument("--months", type=int, default=24)
     demo.add_argument(
-        "--end", type=_date, default=None, help="last day of the data (default: today)"
+        "--seed", type=int, default=7, help="random seed: the same seed, the same data (default 7)"
+    )
+    demo.add_argument(
+        "--customers", type=int, default=300, help="number of customers (default 300)"
+    )
+    demo.add_argument(
+        "--months", type=int, default=24, help="months of history before --end (default 24)"
+    )
+    demo.add_argument(
+        "--end", type=_date, default=None, help="last day of the data, YYYY-MM-DD (default: today)"
     )
 
     imp = sub.add_parser("import", parents=[db], help="import a CSV or Excel file")
@@ -79,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(KINDS),
         help="the file kind (each declared in data_loaders/kinds.py)",
     )
-    imp.add_argument("path")
+    imp.add_argument("path", help="the file: .csv, .txt, .tsv or .xlsx")
     imp.add_argument("--sheet", default=None, help="Excel sheet name (default: the first)")
     imp.add_argument(
         "--map",
@@ -125,10 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=None, help="who imports (default: the login name)")
 
     bat = sub.add_parser("batches", parents=[db], help="list import batches, or undo one")
-    bat.add_argument("--json", action="store_true")
+    bat.add_argument("--json", action="store_true", help="print the list as JSON")
     bsub = bat.add_subparsers(dest="action")
     dele = bsub.add_parser("delete", parents=[db], help="undo one batch")
-    dele.add_argument("id", type=int)
+    dele.add_argument("id", type=int, help="the batch's number, as `encaisse batches` lists it")
     dele.add_argument("--user", default=None, help="who undoes it (default: the login name)")
 
     users = sub.add_parser("users", parents=[db], help="manage who may sign in")
@@ -138,40 +176,42 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[db],
         help="add a user (password from standard input when it is not a terminal, else prompted)",
     )
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    add.add_argument("name", help="the name the user signs in with")
+    add.add_argument("--role", required=True, choices=accounts.ROLES, help="what the user may do")
     usub.add_parser("list", parents=[db], help="list users").add_argument(
-        "--json", action="store_true"
+        "--json", action="store_true", help="print the list as JSON"
     )
-    usub.add_parser("remove", parents=[db], help="remove a user").add_argument("name")
-    usub.add_parser("passwd", parents=[db], help="change a user's password").add_argument("name")
+    usub.add_parser("remove", parents=[db], help="remove a user").add_argument(
+        "name", help="the user's sign-in name"
+    )
+    usub.add_parser("passwd", parents=[db], help="change a user's password").add_argument(
+        "name", help="the user's sign-in name"
+    )
     role = usub.add_parser("role", parents=[db], help="change a user's role")
-    role.add_argument("name")
-    role.add_argument("role", choices=accounts.ROLES)
+    role.add_argument("name", help="the user's sign-in name")
+    role.add_argument("role", choices=accounts.ROLES, help="the new role")
 
     aud = sub.add_parser("audit", parents=[db], help="who did what: imports, undos, settings")
-    aud.add_argument("--limit", type=int, default=50)
-    aud.add_argument("--json", action="store_true")
+    aud.add_argument("--limit", type=int, default=50, help="newest events shown (default 50)")
+    aud.add_argument("--json", action="store_true", help="print the events as JSON")
 
     rep = sub.add_parser("report", parents=[db], help="write the leadership KPI pack (.xlsx)")
-    rep.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
-    rep.add_argument("--from", dest="start", type=_date, default=None)
-    rep.add_argument("--to", dest="end", type=_date, default=None)
-    rep.add_argument("--segment", action="append", default=[])
-    rep.add_argument("--region", action="append", default=[])
-    rep.add_argument("--collector", action="append", default=[])
-    rep.add_argument("--lang", choices=["en", "fr"], default="en")
+    rep.add_argument(
+        "-o", "--output", required=True, metavar="FILE.xlsx", help="the workbook to write"
+    )
+    view_options(rep)
+    rep.add_argument(
+        "--lang", choices=["en", "fr"], default="en", help="language of the pack (default en)"
+    )
 
     k = sub.add_parser("kpis", parents=[db], help="compute the KPIs")
-    k.add_argument("--from", dest="start", type=_date, default=None)
-    k.add_argument("--to", dest="end", type=_date, default=None)
-    k.add_argument("--segment", action="append", default=[])
-    k.add_argument("--region", action="append", default=[])
-    k.add_argument("--collector", action="append", default=[])
-    k.add_argument("--json", action="store_true")
+    view_options(k)
+    k.add_argument(
+        "--json", action="store_true", help="print one JSON object (the keys of SPEC.md)"
+    )
 
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
-    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     serve.add_argument(
         "--address",
         default=None,
@@ -195,11 +235,21 @@ def main(argv: list[str] | None = None) -> int:
         "audit": cmd_audit,
         "report": cmd_report,
     }[args.command]
-    return handler(args, url) or 0
+    try:
+        return handler(args, url) or 0
+    except store.StoreError as exc:
+        print(f"encaisse: {exc}", file=sys.stderr)
+        return EXIT_STORE
 
 
 def _engine(url: str | None) -> Engine:
+    """The store, created or upgraded first (commands that write)."""
     return store.open_store(url)
+
+
+def _existing(url: str | None) -> Engine:
+    """The store as it is (commands that only read): never a new database or schema."""
+    return store.open_existing(url)
 
 
 def cmd_init(args, url) -> int:
@@ -246,7 +296,7 @@ def cmd_import(args, url) -> int:
 
 
 def cmd_batches(args, url) -> int:
-    engine = _engine(url)
+    engine = _engine(url) if args.action == "delete" else _existing(url)
     if args.action == "delete":
         try:
             removed = store.delete_batch(engine, args.id, args.user or _login())
@@ -284,16 +334,30 @@ def _login() -> str:
 def _view(args, engine: Engine) -> tuple[metrics.Period, metrics.Filters] | None:
     period = metrics.default_period(engine, args.start, args.end)
     if period.start > period.end:
-        print("--from is after --to", file=sys.stderr)
+        print("encaisse: --from is after --to", file=sys.stderr)
         return None
+    asked = {"segment": args.segment, "region": args.region, "collector": args.collector}
+    if any(asked.values()):
+        from dashboard.metrics.analytics import filter_options
+
+        known = filter_options(engine)
+        for name, values in asked.items():
+            unknown = [v for v in values if v not in known[name]]
+            if unknown:
+                listed = ", ".join(known[name]) or "none"
+                print(
+                    f"encaisse: unknown {name} {', '.join(map(repr, unknown))}; known: {listed}",
+                    file=sys.stderr,
+                )
+                return None
     return period, metrics.Filters(tuple(args.segment), tuple(args.region), tuple(args.collector))
 
 
 def cmd_kpis(args, url) -> int:
-    engine = _engine(url)
+    engine = _existing(url)
     view = _view(args, engine)
     if view is None:
-        return 1
+        return EXIT_USAGE
     result = metrics.kpis(engine, *view)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -327,7 +391,7 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def cmd_users(args, url) -> int:
-    engine = _engine(url)
+    engine = _existing(url) if args.action == "list" else _engine(url)
     try:
         if args.action == "list":
             users = accounts.list_users(engine)
@@ -360,7 +424,7 @@ def cmd_users(args, url) -> int:
 
 
 def cmd_audit(args, url) -> int:
-    events = store.audit_log(_engine(url), args.limit)
+    events = store.audit_log(_existing(url), args.limit)
     if args.json:
         print(json.dumps(events, indent=2, ensure_ascii=False))
         return 0
@@ -372,10 +436,10 @@ def cmd_audit(args, url) -> int:
 def cmd_report(args, url) -> int:
     from dashboard.presentation.kpi_pack import write_report
 
-    engine = _engine(url)
+    engine = _existing(url)
     view = _view(args, engine)
     if view is None:
-        return 1
+        return EXIT_USAGE
     out = Path(args.output)
     if out.suffix.lower() != ".xlsx":
         print("the KPI pack is an Excel workbook: name it FILE.xlsx", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -121,11 +122,104 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+class StoreError(Exception):
+    """A database a command cannot use, said in one line with how to fix it."""
+
+
+URL_FORMS = "sqlite:////absolute/path/encaisse.db or postgresql://user@host:5432/database"
+
+
 def open_store(url: str | None = None) -> Engine:
-    engine = make_engine(url)
-    if not at_head(engine):
-        upgrade(engine)
+    """The store at ``url``, its schema created or upgraded first (``encaisse init``, imports,
+    the dashboard). ``StoreError`` when the URL cannot be used."""
+    with explained(url):
+        engine = make_engine(check_url(url))
+        if not at_head(engine):
+            upgrade(engine)
     return engine
+
+
+def open_existing(url: str | None = None) -> Engine:
+    """The store at ``url`` for a command that only reads: never creates a database or a
+    schema. ``StoreError`` when there is none, or when it is older than this version."""
+    with explained(url):
+        engine = make_engine(check_url(url))
+        database = engine.url.database
+        file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        if file and Path(database).is_dir():
+            raise StoreError(f"{database} is a folder: give the database file's path in it")
+        if file and not Path(database).is_file():
+            raise StoreError(
+                f"no database at {database}: create it with `encaisse init` (same --db)"
+            )
+        with engine.connect() as conn:
+            try:
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except SQLAlchemyError:
+                version = None
+    shown = engine.url.render_as_string(hide_password=True)
+    if version is None:
+        raise StoreError(f"no Encaisse schema at {shown}: run `encaisse init` there first")
+    if version != SCHEMA_HEAD:
+        raise StoreError(
+            f"the schema at {shown} is of an older version ({version}): run `encaisse init` "
+            "to upgrade it"
+        )
+    return engine
+
+
+def redacted(url: str) -> str:
+    """A URL as it may be shown: without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def check_url(url: str | None) -> str | None:
+    """A database URL, not a file path (the most common slip on the command line)."""
+    given, where = (url, "--db") if url else (os.environ.get("ENCAISSE_DB_URL"), "ENCAISSE_DB_URL")
+    if not given or "://" in given:
+        return url
+    raise StoreError(f"{where} takes a database URL, not a path ({given!r}): {URL_FORMS}")
+
+
+@contextlib.contextmanager
+def explained(url: str | None):
+    """Database errors as one line saying what is wrong and how to fix it."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    given = url or os.environ.get("ENCAISSE_DB_URL")
+    shown = redacted(given) if given else "the default database"
+    try:
+        yield
+    except ImportError as exc:  # a dialect SQLAlchemy knows, whose driver is not installed
+        raise StoreError(
+            f"no driver for {shown} ({exc.name or exc}): Encaisse works with SQLite and "
+            f"PostgreSQL, {URL_FORMS}"
+        ) from None
+    except NoSuchModuleError as exc:
+        driver = str(exc).rsplit(":", 1)[-1].strip() or "?"
+        raise StoreError(
+            f"unknown database driver '{driver}' in {shown}: use {URL_FORMS}"
+        ) from None
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {shown}; use {URL_FORMS}") from None
+    except OperationalError as exc:
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        if "unable to open database file" in cause:
+            raise StoreError(
+                f"cannot open the SQLite file of {shown}: the path is a folder, or its folder "
+                "does not exist or is not writable"
+            ) from None
+        if "does not exist" in cause:
+            raise StoreError(f"{cause} ({shown}): create it, or correct the URL") from None
+        raise StoreError(
+            f"cannot connect to {shown}: {cause}. Is the server running, and the address right?"
+        ) from None
 
 
 def at_head(engine: Engine) -> bool:

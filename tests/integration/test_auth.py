@@ -111,6 +111,8 @@ def test_short_passwords_and_duplicate_names_are_refused(engine):
 
 
 def test_users_command_line(db_url):
+    assert "encaisse init" in cli(db_url, "users", "list").stderr  # reads: creates nothing
+    assert cli(db_url, "init").returncode == 0
     assert cli(db_url, "users", "list").stdout.startswith("No users")
     added = cli(db_url, "users", "add", "carol", "--role", "uploader", stdin="s3cret-pass\n")
     assert added.returncode == 0, added.stderr

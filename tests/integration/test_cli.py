@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+
+import pytest
 
 from dashboard.metrics import KPI_KEYS
 from tests.conftest import FIXTURES, write
@@ -131,3 +135,82 @@ def test_real_exports_with_the_flags_a_user_types(tmp_path, db_url):
     assert (k["csat"], k["survey_responses"]["csat"], k["written_off"]) == (100.0, 1, 0.0)
     bad = run(db, "import", "surveys", str(telco_like), "--set", "response_date")
     assert bad.returncode == 2 and "--set takes COLUMN=VALUE" in bad.stderr
+
+
+def _fails(db: str, *args: str) -> str:
+    out = run(db, *args)
+    assert out.returncode == 3, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr and out.stderr.startswith("encaisse: ")
+    assert len(out.stderr.strip().splitlines()) == 1  # one line: what is wrong, how to fix it
+    return out.stderr
+
+
+def test_the_command_line_explains_instead_of_crashing(tmp_path):
+    missing = tmp_path / "missing.db"
+    for command in (["kpis"], ["batches"], ["audit"], ["users", "list"],
+                    ["report", "-o", str(tmp_path / "k.xlsx")]):  # fmt: skip
+        said = _fails(f"sqlite:///{missing}", *command)
+        assert "no database at" in said and "encaisse init" in said
+    assert not missing.exists()  # a command that reads never creates a database
+    assert "not a path" in _fails(str(missing), "kpis")
+    assert "sqlite:////" in _fails(str(missing), "init")  # the README's form, shown
+    assert "is a folder" in _fails(f"sqlite:///{tmp_path}", "kpis")
+    assert "folder" in _fails(f"sqlite:///{tmp_path}", "init")
+    said = _fails("mysql://u:secret@host/db", "kpis")
+    assert "no driver" in said and "secret" not in said  # a password is never shown
+    said = _fails("postgresql://postgres:secret@127.0.0.1:1/test", "kpis")
+    assert "cannot connect" in said and "secret" not in said
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert "no Encaisse schema" in _fails(f"sqlite:///{empty}", "kpis")
+    with sqlite3.connect(empty) as conn:  # and no schema was written into it
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone() == (0,)
+
+
+def test_a_read_only_command_on_a_server_database_without_schema(tmp_path):
+    """PostgreSQL: `kpis` on a database without Encaisse's tables says so and creates none."""
+    from tests.conftest import PG_ENV
+
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"{PG_ENV} is not set (no PostgreSQL server for this run)")
+    from sqlalchemy import create_engine, inspect, text
+
+    from dashboard.storage.store import normalize_url
+
+    admin = create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+    name = f"encaisse_empty_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        assert "no Encaisse schema" in _fails(url, "kpis")
+        empty = create_engine(normalize_url(url))
+        assert inspect(empty).get_table_names() == []
+        empty.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_an_unknown_segment_is_refused_with_the_known_ones(tmp_path, db_url):
+    run(db_url, "import", "invoices", str(FIXTURES / "factures_fr_cp1252.csv"))
+    out = run(db_url, "kpis", "--segment", "Retial", "--json")
+    assert out.returncode == 2 and out.stdout == ""
+    assert "unknown segment 'Retial'; known: Unassigned" in out.stderr
+
+
+def test_every_option_says_what_it_means():
+    from dashboard.cli.main import build_parser
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    missing = [f"{path} {a.dest}" for path, a in walk(build_parser(), "encaisse") if not a.help]
+    assert missing == []
