@@ -171,6 +171,9 @@ def merge_batch(
         report.replaced += retire_ledger_payments(conn, stages, batch_id)
     if ctx.kind.creates_customers:
         report.customers_created = create_customers(conn, stages, attrs, batch_id)
+        report.created_segments = {
+            i: attrs.get(i, {}).get("segment") or UNASSIGNED for i in report.customers_created
+        }
     conn.execute(
         update(Batch.__table__)
         .where(Batch.__table__.c.id == batch_id)

@@ -47,6 +47,7 @@ class ImportReport:
     replaced: int = 0
     unchanged: int = 0
     customers_created: list[str] = field(default_factory=list)
+    created_segments: dict[str, str] = field(default_factory=dict)  # created customer -> segment
     no_answer: int = 0  # survey score cells left blank or "-" (no answer, not imported)
     bad_rows: set[int] = field(default_factory=set, repr=False)  # file rows with a problem
     rejects: list[Problem] = field(default_factory=list)  # --reject-file: refused, not fatal

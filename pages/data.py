@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.app import cache, state, uploads, widgets
 from dashboard.presentation.exports import to_csv_bytes
+from dashboard.presentation.i18n import fmt_number
 from dashboard.storage import store
 from data_loaders.headers import SURVEY_SCORES, detect_kind, match_headers
 from data_loaders.importer import describe, import_file
@@ -20,6 +21,17 @@ view = state.require("upload")
 st.title(view.t("Data"))
 engine = cache.engine()
 NOT_IN_FILE = "—"
+TABLE_NAMES = {
+    "customers": "customers",
+    "invoices": "invoices",
+    "payments": "payments",
+    "actions": "actions",
+    "reasons": "reasons",
+    "surveys": "survey answers",
+    "costs": "cost lines",
+    "plans": "plan instalments",
+    "rates": "exchange rates",
+}
 SAME_VALUE = "\x00same"  # the option "one value for every row" (no header is named so)
 
 st.subheader(view.t("Upload a file"))
@@ -265,6 +277,20 @@ if uploaded is not None:
                 )
             if report.customers_created:
                 st.caption(view.t("Created customers: {n}", n=len(report.customers_created)))
+                widgets.table(
+                    pd.DataFrame(
+                        {
+                            "customer_id": report.customers_created,
+                            "segment": [
+                                report.created_segments.get(c) for c in report.customers_created
+                            ],
+                        }
+                    ),
+                    "created_customers",
+                    view,
+                    {"customer_id": "Customer", "segment": "Segment"},
+                    height=min(300, 38 + 35 * len(report.customers_created)),
+                )
             for note in report.notes:
                 st.caption(widgets.plain(note))
 
@@ -310,10 +336,42 @@ else:
         format_func=lambda i: f"{i} — {batches.set_index('id').at[i, 'file']}",
     )
     if right.button(view.t("Undo batch"), key="undo_batch"):
-        store.delete_batch(engine, int(chosen), view.account.name)
-        cache.clear()
-        st.success(view.t("Batch {id} undone.", id=chosen))
-        st.rerun()
+        st.session_state["undo_pending"] = int(chosen)  # asked first, undone on confirmation
+    pending = st.session_state.get("undo_pending")
+    if pending in set(batches["id"]):
+        b = batches.set_index("id").loc[pending]
+        st.warning(
+            view.t(
+                "Undo batch {id} ({kind}, {file}, {rows} rows, by {who})? The {added} row(s) "
+                "it added go, and the {replaced} version(s) it replaced come back.",
+                id=pending,
+                kind=b["kind"],
+                file=widgets.plain(b["file"]),
+                rows=fmt_number(b["rows"], view.lang),
+                who=widgets.plain(b["imported_by"]),
+                added=fmt_number(b["added"], view.lang),
+                replaced=fmt_number(b["replaced"], view.lang),
+            )
+        )
+        yes, no, _ = st.columns([1, 1, 4])
+        if yes.button(view.t("Yes, undo it"), key="undo_confirm", type="primary"):
+            removed = store.delete_batch(engine, int(pending), view.account.name)
+            del st.session_state["undo_pending"]
+            cache.clear()
+            st.session_state["undo_done"] = (pending, removed)
+            st.rerun()
+        if no.button(view.t("Keep it"), key="undo_cancel"):
+            del st.session_state["undo_pending"]
+            st.rerun()
+done = st.session_state.pop("undo_done", None)
+if done is not None:
+    batch_id, removed = done
+    detail = ", ".join(
+        f"{fmt_number(n, view.lang)} {view.t(TABLE_NAMES.get(t, t))}"
+        for t, n in removed.items()
+        if n
+    )
+    st.success(view.t("Batch {id} undone: {detail} removed.", id=batch_id, detail=detail or "0"))
 
 st.subheader(view.t("Templates"))
 for kind in KINDS:

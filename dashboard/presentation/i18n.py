@@ -252,6 +252,24 @@ FR: dict[str, str] = {
     ),
     "One value for every row": "Une même valeur pour toutes les lignes",
     "Invoice currency": "Devise de la facture",
+    "Undo batch {id} ({kind}, {file}, {rows} rows, by {who})? The {added} row(s) it added go, "
+    "and the {replaced} version(s) it replaced come back.": (
+        "Annuler le lot {id} ({kind}, {file}, {rows} lignes, par {who}) ? Les {added} ligne(s) "
+        "qu'il a ajoutées disparaissent et les {replaced} version(s) qu'il a remplacées "
+        "reviennent."
+    ),
+    "Yes, undo it": "Oui, l'annuler",
+    "Keep it": "Le garder",
+    "Batch {id} undone: {detail} removed.": "Lot {id} annulé : {detail} retiré(e)s.",
+    "customers": "clients",
+    "invoices": "factures",
+    "payments": "paiements",
+    "actions": "relances",
+    "reasons": "motifs",
+    "survey answers": "réponses d'enquête",
+    "cost lines": "lignes de coût",
+    "plan instalments": "échéances de plans",
+    "exchange rates": "taux de change",
     "Commit the valid rows and set the refused ones aside": (
         "Valider les lignes correctes et mettre de côté les lignes refusées"
     ),

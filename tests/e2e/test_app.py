@@ -292,7 +292,16 @@ def test_upload_commits_a_good_file_and_undo_removes_it(app, demo_url):
     newest = list_batches(engine)[0]
     assert newest["file"] == "factures.csv"
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
+    app.button(key="undo_batch").click().run()  # asks first
+    assert any(f"Undo batch {newest['id']}" in w.value for w in app.warning)
+    assert table_counts(engine)["invoices"] == before["invoices"] + 4
+    app.button(key="undo_cancel").click().run()  # kept
+    assert table_counts(engine)["invoices"] == before["invoices"] + 4
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
+    assert any(
+        f"Batch {newest['id']} undone: 4 invoices" in s.value for s in app.success
+    )  # says what it removed
     assert not app.exception
     assert table_counts(engine)["invoices"] == before["invoices"]
     assert newest["id"] not in [b["id"] for b in list_batches(engine)]
@@ -319,6 +328,7 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     newest = list_batches(engine)[0]
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine) == before
     # the same headers again: the remembered mapping is offered and used with no choice made
     app.selectbox(key="upload_kind").set_value("invoices").run()
@@ -329,6 +339,7 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     newest = list_batches(engine)[0]
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine) == before
 
     survey = b"Customer ID,Satisfaction Score\nC1000,4\nC1001,2\n"
@@ -342,6 +353,7 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     newest = list_batches(engine)[0]
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine) == before
 
 
@@ -366,6 +378,7 @@ def test_upload_can_set_the_refused_rows_aside(app, demo_url):
     assert newest["rejected"] == 1
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine) == before
 
 
@@ -381,9 +394,17 @@ def test_a_fec_uploads_with_its_terms(app, demo_url):
     assert not app.exception
     assert any("Imported: batch" in s.value for s in app.success)
     assert table_counts(engine)["invoices"] == before["invoices"] + 5
+    [created] = [d.value for d in app.dataframe if "Segment" in d.value.columns]
+    assert created.values.tolist() == [
+        ["CLI001", "Unassigned"],
+        ["CLI002", "Unassigned"],
+        ["CLI003", "Unassigned"],
+        ["CLI004", "Unassigned"],
+    ]
     newest = list_batches(engine)[0]
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine) == before
 
 
@@ -550,4 +571,5 @@ def test_an_upload_cut_in_two_lands_like_any_other(app, demo_url, monkeypatch, t
     newest = list_batches(engine)[0]
     app.selectbox(key="undo_id").set_value(newest["id"]).run()
     app.button(key="undo_batch").click().run()
+    app.button(key="undo_confirm").click().run()
     assert table_counts(engine)["invoices"] == before["invoices"]
