@@ -447,7 +447,7 @@ KINDS: dict[str, Kind] = {
     ),
     "invoices": Kind(
         "invoices",
-        INVOICE_COLUMNS,
+        INVOICE_COLUMNS + (NAME,),  # a company-name column names the customers it creates
         "One row per invoice.",
         tables=("invoices",),
         key=Key(("invoice_id",)),

@@ -205,8 +205,8 @@ def stage_chunk(
         return  # a required column is missing: the values are checked, nothing is staged
     # rows are staged even after a problem, so that the checks on the whole file (keys,
     # references) report theirs in the same pass; a refused file is never merged
-    if ctx.kind.settles:
-        remember_customers(df, attrs)
+    if ctx.kind.settles or "name" in ctx.headers:
+        remember_customers(df, attrs)  # what the rows say of the customers they create
     for table, rows in shape(ctx.kind, df).items():
         write(table, rows)
 

@@ -537,3 +537,20 @@ def test_other_currencies_convert_at_the_invoice_date_rate(engine, tmp_path):
     items = detail["open_items"].set_index("invoice_id")
     assert items.loc["U2", "original_currency"] == "USD"
     assert items.loc["U2", "original_amount"] == 500.0
+
+
+def test_a_company_name_column_names_the_customers_an_invoices_file_creates(engine, tmp_path):
+    import_file(engine, "customers", write(tmp_path, "c.csv", "customer_id,name\nC1,Known SA\n"))
+    path = write(
+        tmp_path,
+        "f.csv",
+        "N° facture;Code client;Raison sociale;Date facture;Échéance;Montant TTC\n"
+        "F1;C1;Autre nom;01/02/2024;02/03/2024;10\n"
+        "F2;C7;Boulangerie Martin;01/02/2024;02/03/2024;20\n",
+    )
+    report = import_file(engine, "invoices", path)
+    assert report.columns["Raison sociale"] == "name" and report.customers_created == ["C7"]
+    assert dict(rows(engine, Customer, "customer_id", "name")) == {
+        "C1": "Known SA",  # a known customer is never renamed by an invoices file
+        "C7": "Boulangerie Martin",
+    }
