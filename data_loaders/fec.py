@@ -206,7 +206,9 @@ def receivables(
     issued = pd.to_datetime(invoices["issue_date"])
     invoices["due_date"] = (issued + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
     offs = pays[pays["kind"] == "written_off"].groupby("invoice_id")
-    invoices["written_off_cents"] = invoices["invoice_id"].map(offs["amount_cents"].sum())
+    invoices["written_off_cents"] = (
+        invoices["invoice_id"].map(offs["amount_cents"].sum()).astype("Int64")
+    )
     invoices["written_off_date"] = invoices["invoice_id"].map(offs["payment_date"].max())
     cash = pays[pays["kind"] != "written_off"].copy()
     cash["method"] = np.where(cash["kind"] == "bank", None, "compensation")

@@ -289,6 +289,8 @@ def collapse_lines(
         **{c: (c, how) for c, how in summed.items()},
         **{c: (c, "max" if c in latest else "first") for c in rest},
     )
+    for column in summed:  # whole cents (a sum over gaps comes back as floats)
+        agg[column] = agg[column].astype("Int64")
     _replace(conn, main, "invoices", agg.reset_index())
     report.notes.append(
         f"Invoice lines: {len(agg):,} invoice(s) given on {len(lines):,} rows; the lines of "
