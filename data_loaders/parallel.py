@@ -126,6 +126,7 @@ class Helper:
         report.problem_count += result["problem_count"] - len(result["problems"])
         report.notes += result["notes"]
         report.bad_rows |= result["bad_rows"]
+        report.bad_invoices |= result["bad_invoices"]
         report.no_answer += result["no_answer"]
         for customer, seen in result["attrs"].items():
             attrs.setdefault(customer, seen)
@@ -223,6 +224,7 @@ def stage_part(
         "problem_count": report.problem_count,
         "notes": report.notes,
         "bad_rows": report.bad_rows,
+        "bad_invoices": report.bad_invoices,
         "no_answer": report.no_answer,
         "attrs": attrs,
         "files": files,

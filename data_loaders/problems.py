@@ -50,6 +50,7 @@ class ImportReport:
     created_segments: dict[str, str] = field(default_factory=dict)  # created customer -> segment
     no_answer: int = 0  # survey score cells left blank or "-" (no answer, not imported)
     bad_rows: set[int] = field(default_factory=set, repr=False)  # file rows with a problem
+    bad_invoices: set[str] = field(default_factory=set, repr=False)  # their invoice ids
     rejects: list[Problem] = field(default_factory=list)  # --reject-file: refused, not fatal
     rejected: int = 0  # rows refused and written to the reject file
     reject_file: str | None = None
@@ -71,6 +72,7 @@ class ImportReport:
     def as_dict(self) -> dict:
         out = asdict(self)
         out["bad_rows"] = sorted(self.bad_rows)
+        out["bad_invoices"] = sorted(self.bad_invoices)
         return out
 
     def text(self) -> str:

@@ -203,6 +203,14 @@ def stage_chunk(
             check_rows(df, ctx, report)
     if ctx.incomplete or df.empty:
         return  # a required column is missing: the values are checked, nothing is staged
+    if report.bad_rows:  # a refused row is not staged (its values may not even fit a column)
+        bad = df.index.isin(list(report.bad_rows))
+        if bad.any():
+            if "invoice_id" in df:  # --reject-file: the other lines of its invoice go too
+                report.bad_invoices.update(str(i) for i in df.loc[bad, "invoice_id"].dropna())
+            df = df[~bad]
+            if df.empty:
+                return
     # rows are staged even after a problem, so that the checks on the whole file (keys,
     # references) report theirs in the same pass; a refused file is never merged
     if ctx.kind.settles or "name" in ctx.headers:
@@ -341,6 +349,16 @@ def set_aside(
     main = stages[ctx.kind.tables[0]]
     lines = ctx.kind.name in ("invoices", "ledger")
     rows = sorted(report.bad_rows)
+    if lines and report.bad_invoices:  # lines of invoices with a refused line
+        known = sorted(report.bad_invoices)
+        for begin in range(0, len(known), 500):
+            some = known[begin : begin + 500]
+            report.bad_rows.update(
+                conn.execute(select(main.c.src_row).where(main.c.invoice_id.in_(some))).scalars()
+            )
+            for stage in stages.values():
+                conn.execute(stage.delete().where(stage.c.invoice_id.in_(some)))
+        rows = sorted(report.bad_rows)
     for start in range(0, len(rows), 500):
         part = rows[start : start + 500]
         if lines:
