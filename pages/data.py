@@ -13,7 +13,7 @@ from dashboard.storage import store
 from data_loaders.headers import SURVEY_SCORES, detect_kind, match_headers
 from data_loaders.importer import describe, import_file
 from data_loaders.kinds import KINDS, template_headers
-from data_loaders.problems import ImportRefused, ImportReport
+from data_loaders.problems import ImportRefused, ImportReport, Problem
 from data_loaders.profiles import profile_for
 from data_loaders.read import FileUnreadable, count_data_rows, open_source
 
@@ -50,21 +50,23 @@ uploaded = st.file_uploader(
 )
 
 
-def problems_frame(report: ImportReport) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"row": p.row, "column": p.column, "value": p.value, "problem": p.message, "fix": p.fix}
-            for p in report.problems
-        ],
-        columns=["row", "column", "value", "problem", "fix"],
-    )
-
-
-def show_refusal(report: ImportReport) -> None:
-    st.error(view.t("Refused: {n} problem(s). Nothing was written.", n=report.problem_count))
+def problems_table(problems: list[Problem], name: str) -> None:
+    """Problems by file row, column and value, with how to fix each."""
     widgets.table(
-        problems_frame(report),
-        "validation_report",
+        pd.DataFrame(
+            [
+                {
+                    "row": p.row,
+                    "column": p.column,
+                    "value": p.value,
+                    "problem": p.message,
+                    "fix": p.fix,
+                }  # fmt: skip
+                for p in problems
+            ],
+            columns=["row", "column", "value", "problem", "fix"],
+        ),
+        name,
         view,
         {
             "row": "Row",
@@ -74,6 +76,11 @@ def show_refusal(report: ImportReport) -> None:
             "fix": "How to fix",
         },
     )
+
+
+def show_refusal(report: ImportReport) -> None:
+    st.error(view.t("Refused: {n} problem(s). Nothing was written.", n=report.problem_count))
+    problems_table(report.problems, "validation_report")
 
 
 if uploaded is not None:
@@ -254,20 +261,7 @@ if uploaded is not None:
                     icon=":material/download:",
                     on_click="ignore",
                 )
-                problems = ImportReport(kind, uploaded.name)
-                problems.problems = report.rejects
-                widgets.table(
-                    problems_frame(problems),
-                    "refused_rows",
-                    view,
-                    {
-                        "row": "Row",
-                        "column": "Column",
-                        "value": "Value",
-                        "problem": "Problem",
-                        "fix": "How to fix",
-                    },
-                )
+                problems_table(report.rejects, "refused_rows")
             if report.ignored_columns:
                 st.caption(
                     view.t(
