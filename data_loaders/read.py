@@ -370,12 +370,14 @@ def csv_problem(message: str) -> Problem:
         )
     if "Expected" in message and "fields" in message:
         fields = re.search(r"Expected (\d+) fields.*saw (\d+)", message)
-        detail = f" (expected {fields.group(1)}, found {fields.group(2)})" if fields else ""
         return Problem(
             row,
             None,
             None,
-            f"this row has more cells than the header{detail}",
+            f"this row has more cells than the header (expected {fields.group(1)}, found "
+            f"{fields.group(2)})"
+            if fields
+            else "this row has more cells than the header",
             "quote values that contain the separator, or remove the extra cells",
         )
     return Problem(
@@ -577,15 +579,20 @@ def check_sheet_extent(path: Path, sheet: str | None, limits: Limits) -> None:
             return  # likewise: a part that does not unpack is reported by the reader
     rows, columns, cells, declared = extent
     spread = rows * columns
-    for area, how in ((declared or 0, "declares"), (spread, "spreads over")):
+    for area, declares in ((declared or 0, True), (spread, False)):
         if area > limits.sheet_cells:
             raise FileUnreadable(
                 Problem(
                     None,
                     None,
                     sheet,
-                    f"the sheet {how} {area:,} cells (holding {cells:,}), more than the "
-                    f"{limits.sheet_cells:,} a sheet may span: refused before reading it",
+                    (
+                        f"the sheet declares {area:,} cells (holding {cells:,}), more than "
+                        if declares
+                        else f"the sheet spreads over {area:,} cells (holding {cells:,}), more "
+                        "than "
+                    )
+                    + f"the {limits.sheet_cells:,} a sheet may span: refused before reading it",
                     "copy the data to a new sheet (without far-away cells) and save it again, "
                     "or export it as CSV",
                 )

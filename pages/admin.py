@@ -6,19 +6,21 @@ import streamlit as st
 from dashboard.app import cache, state, widgets
 from dashboard.auth import accounts
 from dashboard.metrics import METRICS
+from dashboard.presentation.i18n import unit_label
+from dashboard.presentation.messages import translate
+from dashboard.presentation.vocabulary import labeller
 from dashboard.storage import store
 
 view = state.require("admin")
 engine = cache.engine()
 me = view.account.name
+role_label = labeller("role", view.lang)
 st.title(view.t("Administration"))
 
 st.subheader(view.t("Users"))
 users = pd.DataFrame(
     accounts.list_users(engine), columns=["name", "role", "created_at", "created_by"]
 )
-users["role"] = users["role"].map(view.t)
-users["created_at"] = users["created_at"].str.slice(0, 16).str.replace("T", " ")
 if users.empty:
     st.info(
         view.t(
@@ -53,7 +55,7 @@ with add, st.form("add_user", clear_on_submit=True):
         key="new_user_name",
         help=view.t("For single sign-on, the e-mail address"),
     )
-    role = st.selectbox(view.t("Role"), accounts.ROLES, key="new_user_role", format_func=view.t)
+    role = st.selectbox(view.t("Role"), accounts.ROLES, key="new_user_role", format_func=role_label)
     password = st.text_input(view.t("Password"), type="password", key="new_user_password")
     if st.form_submit_button(view.t("Add"), type="primary"):
         act(accounts.add_user, name, password, role, done=view.t("User {name} added.", name=name))
@@ -66,7 +68,7 @@ with change, st.form("change_user", clear_on_submit=True):
         view.t("Role"),
         [None, *accounts.ROLES],
         key="change_role",
-        format_func=lambda r: view.t("unchanged") if r is None else view.t(r),
+        format_func=lambda r: view.t("unchanged") if r is None else role_label(r),
     )
     new_password = st.text_input(view.t("New password"), type="password", key="change_pw")
     remove = st.checkbox(view.t("Remove this user"), key="remove_user")
@@ -88,7 +90,7 @@ rows = pd.DataFrame(
         {
             "kpi": name,
             "label": m.label_in(view.lang),
-            "unit": m.unit,
+            "unit": unit_label(m.unit, view.lang, view.currency),
             "target": float(targets[name]) if name in targets else None,
         }
         for name, m in METRICS.items()
@@ -97,6 +99,7 @@ rows = pd.DataFrame(
 edited = st.data_editor(
     rows,
     hide_index=True,
+    placeholder="—",
     disabled=["kpi", "label", "unit"],
     key="targets",
     column_config={
@@ -117,12 +120,14 @@ if st.button(view.t("Save targets"), key="save_targets"):
     st.success(view.t("Targets saved."))
 
 st.subheader(view.t("Audit log"))
-log = pd.DataFrame(store.audit_log(engine, 500), columns=["id", "at", "actor", "action", "detail"])
-log["at"] = log["at"].str.slice(0, 19).str.replace("T", " ")
+log = pd.DataFrame(
+    store.audit_log(engine, 500), columns=["id", "at", "actor", "action", "detail"]
+).rename(columns={"at": "logged_at"})[["logged_at", "actor", "action", "detail"]]
+log["detail"] = log["detail"].map(lambda d: translate(d or "", view.lang))
 widgets.table(
     log,
     "audit_log",
     view,
-    {"at": "When", "actor": "Who", "action": "What", "detail": "Detail"},
+    {"logged_at": "When", "actor": "Who", "action": "What", "detail": "Detail"},
     height=400,
 )

@@ -5,10 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.app import cache, state, widgets
-from dashboard.metrics import AGING_BUCKETS, METRICS, analytics
+from dashboard.metrics import AGING_BUCKETS, METRICS
 from dashboard.presentation import charts
 from dashboard.presentation.charts import AGING_COLORS
-from dashboard.presentation.i18n import AGING_LABELS, fmt_pct
+from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct
+from dashboard.presentation.vocabulary import CODES, relabel, source_label
+from dashboard.presentation.vocabulary import label as code_label
 
 view = state.current()
 widgets.header(view, "Collections")
@@ -44,7 +46,6 @@ left, right = st.columns(2)
 with left:
     st.subheader(view.t("Aging over time"))
     aging = months[["month", *AGING_BUCKETS]].melt("month", var_name="bucket", value_name="amount")
-    aging["month"] = aging["month"].dt.strftime("%Y-%m")
     names = {b: view.t(AGING_LABELS[b]) for b in AGING_BUCKETS}
     aging["bucket"] = aging["bucket"].map(names)
     widgets.chart(
@@ -68,13 +69,23 @@ costs = cache.cost_by_month(view.end, 12, view.key)
 if costs.empty:
     widgets.empty_note(view)
 else:
+    # sources in the order of their codes: a source keeps its colour in either language
+    order = [source_label(c, view.lang) for c in sorted(costs["source"].unique())]
     widgets.chart(
-        charts.stacked_bars(costs, "month", "cost_eur", "source", None, view.currency, view.lang)
+        charts.stacked_bars(
+            relabel(costs, view.lang),
+            "month",
+            "cost_eur",
+            "source",
+            order,
+            view.currency,
+            view.lang,
+        )
     )
 
 st.subheader(view.t("Reminder channels: cost and cash"))
-channels = cache.channel_performance(view.start, view.end, view.key)
-st.caption(" ".join(analytics.channel_performance.__doc__.split()))
+channels = relabel(cache.channel_performance(view.start, view.end, view.key), view.lang)
+st.caption(explain("channel_performance", view.lang))
 if channels.empty:
     widgets.empty_note(view)
 else:
@@ -110,8 +121,9 @@ else:
         },
     )
 
+STATUSES = list(CODES["status"])  # a column per payment status
 st.subheader(view.t("Failed payments by method"))
-failures = cache.payment_failures(view.start, view.end, view.key)
+failures = relabel(cache.payment_failures(view.start, view.end, view.key), view.lang)
 if failures.empty:
     widgets.empty_note(view)
 else:
@@ -138,5 +150,10 @@ else:
         failures,
         "payment_failures",
         view,
-        {"method": "Method", "records": "Records", "failure_rate_pct": "Failure rate"},
+        {
+            "method": "Method",
+            "records": "Records",
+            **{s: code_label("status", s, view.lang) for s in STATUSES},
+            "failure_rate_pct": "Failure rate",
+        },
     )

@@ -9,6 +9,8 @@ import streamlit as st
 from dashboard.app import cache, state, uploads, widgets
 from dashboard.presentation.exports import to_csv_bytes
 from dashboard.presentation.i18n import fmt_number
+from dashboard.presentation.messages import translate
+from dashboard.presentation.vocabulary import column_label, labeller
 from dashboard.storage import store
 from data_loaders.headers import SURVEY_SCORES, detect_kind, match_headers
 from data_loaders.importer import describe, import_file
@@ -32,6 +34,7 @@ TABLE_NAMES = {
     "plans": "plan instalments",
     "rates": "exchange rates",
 }
+kind_label = labeller("kind", view.lang)
 SAME_VALUE = "\x00same"  # the option "one value for every row" (no header is named so)
 
 st.subheader(view.t("Upload a file"))
@@ -40,7 +43,7 @@ kind_choice = st.selectbox(
     view.t("File kind"),
     ["detect", *KINDS],
     key="upload_kind",
-    format_func=lambda k: view.t("Detect from the headers") if k == "detect" else k,
+    format_func=lambda k: view.t("Detect from the headers") if k == "detect" else kind_label(k),
 )
 uploaded = st.file_uploader(
     view.t("Upload a file"),
@@ -59,8 +62,8 @@ def problems_table(problems: list[Problem], name: str) -> None:
                     "row": p.row,
                     "column": p.column,
                     "value": p.value,
-                    "problem": p.message,
-                    "fix": p.fix,
+                    "problem": translate(p.message, view.lang),
+                    "fix": translate(p.fix, view.lang),
                 }  # fmt: skip
                 for p in problems
             ],
@@ -98,9 +101,11 @@ if uploaded is not None:
         st.stop()
     kind = detect_kind(headers) if kind_choice == "detect" else kind_choice
     if kind is None:
-        kind = st.selectbox(view.t("File kind"), list(KINDS), key="fallback_kind")
+        kind = st.selectbox(
+            view.t("File kind"), list(KINDS), key="fallback_kind", format_func=kind_label
+        )
     else:
-        st.caption(view.t("Detected kind: {kind}", kind=kind))
+        st.caption(view.t("Detected kind: {kind}", kind=kind_label(kind)))
     st.markdown("**" + view.t("Preview") + "**")
     st.dataframe(preview.head(20), hide_index=True)
 
@@ -121,18 +126,23 @@ if uploaded is not None:
         view.t("Column mapping"), expanded=any(c.required for c in missing) or bool(probe.notes)
     ):
         st.dataframe(
-            pd.DataFrame({view.t("File"): list(matched), view.t("Column"): list(matched.values())}),
+            pd.DataFrame(
+                {
+                    view.t("File"): list(matched),
+                    view.t("Column"): [column_label(c, view.lang) for c in matched.values()],
+                }
+            ),
             hide_index=True,
         )
         for note in probe.notes:
-            st.caption(widgets.plain(note))
+            st.caption(widgets.plain(translate(note, view.lang)))
         if missing:
             st.markdown(
                 view.t("Columns not found: take one from the file or give every row a value")
             )
             for col in missing:
                 choice = st.selectbox(
-                    f"{col.name}{' *' if col.required else ''}",
+                    f"{column_label(col.name, view.lang)}{' *' if col.required else ''}",
                     [NOT_IN_FILE, *spare, SAME_VALUE],
                     key=f"map_{kind}_{col.name}",
                     format_func=lambda o: (
@@ -141,7 +151,10 @@ if uploaded is not None:
                 )
                 if choice == SAME_VALUE:
                     value = st.text_input(
-                        view.t("Value of {column} for every row", column=col.name),
+                        view.t(
+                            "Value of {column} for every row",
+                            column=column_label(col.name, view.lang),
+                        ),
                         key=f"set_{kind}_{col.name}",
                     )
                     if value.strip():
@@ -196,7 +209,9 @@ if uploaded is not None:
         def progress(stage: str, rows: int) -> None:
             share = {"scanning": 0.3, "checking": 0.95, "done": 1.0}[stage]
             done = 1.0 if stage == "done" else share * min(rows / total, 1.0)
-            bar.progress(done, text=f"{rows:,} / {total:,}")
+            bar.progress(
+                done, text=f"{fmt_number(rows, view.lang)} / {fmt_number(total, view.lang)}"
+            )
 
         try:
             report = import_file(
@@ -286,7 +301,7 @@ if uploaded is not None:
                     height=min(300, 38 + 35 * len(report.customers_created)),
                 )
             for note in report.notes:
-                st.caption(widgets.plain(note))
+                st.caption(widgets.plain(translate(note, view.lang)))
 
 st.subheader(view.t("Import batches"))
 batches = pd.DataFrame(cache.batches())
@@ -311,6 +326,7 @@ else:
         "batches",
         view,
         {
+            "id": "Batch",
             "imported_at": "Imported at",
             "kind": "Kind",
             "file": "File",
@@ -339,7 +355,7 @@ else:
                 "Undo batch {id} ({kind}, {file}, {rows} rows, by {who})? The {added} row(s) "
                 "it added go, and the {replaced} version(s) it replaced come back.",
                 id=pending,
-                kind=b["kind"],
+                kind=kind_label(b["kind"]),
                 file=widgets.plain(b["file"]),
                 rows=fmt_number(b["rows"], view.lang),
                 who=widgets.plain(b["imported_by"]),
@@ -370,7 +386,7 @@ if done is not None:
 st.subheader(view.t("Templates"))
 for kind in KINDS:
     cols = st.columns([2, 1, 1, 4])
-    cols[0].markdown(f"`{kind}`")
+    cols[0].markdown(kind_label(kind))
     for col, lang in zip(cols[1:3], ("en", "fr"), strict=True):
         blank = pd.DataFrame(columns=template_headers(kind, lang))
         col.download_button(

@@ -102,7 +102,7 @@ for row in (panels[:3], panels[3:]):
                     view.lang,
                     fmt=",.2f" if names == ("cost_to_collect",) else ",.1f",
                     target=target,
-                    title=" · ".join(labels(*names).values()),
+                    title=METRICS[names[0]].label_in(view.lang),  # the legend names them all
                 )
             )
 

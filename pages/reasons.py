@@ -127,9 +127,15 @@ if view.can("admin"):  # the taxonomy is an administrator's setting
             disabled=["code", "label_en", "label_fr"],
             key="taxonomy",
             column_config={
+                "code": view.t("Code"),
+                "label_en": view.t("English label"),
+                "label_fr": view.t("French label"),
                 "owner": st.column_config.SelectboxColumn(
-                    view.t("Owner"), options=list(OWNERS), required=True
-                )
+                    view.t("Owner"),
+                    options=list(OWNERS),
+                    required=True,
+                    format_func=owner_label,
+                ),
             },
         )
         if st.button(view.t("Save owners"), key="save_owners"):

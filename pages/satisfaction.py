@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.app import cache, state, widgets
 from dashboard.metrics import METRICS, analytics
 from dashboard.presentation import charts
-from dashboard.presentation.i18n import READINGS, fmt_number
+from dashboard.presentation.i18n import READINGS, explain, fmt_number
 
 view = state.current()
 widgets.header(view, "Satisfaction")
@@ -61,7 +61,7 @@ with right:
     )
 
 st.subheader(view.t("Satisfaction and payment behaviour"))
-st.caption(" ".join(analytics.customer_behaviour.__doc__.split()))
+st.caption(explain("customer_behaviour", view.lang))
 behaviour = cache.customer_behaviour(view.end, view.key)
 found = analytics.correlations(behaviour)
 BEHAVIOURS = {"avg_days_late": "days late", "disputes": "disputes", "reminders": "reminders"}

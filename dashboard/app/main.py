@@ -7,7 +7,7 @@ routing.
 
 import streamlit as st
 
-from dashboard.app import cache, login, state
+from dashboard.app import cache, login, shell, state
 from dashboard.core import resources
 from dashboard.presentation.i18n import t
 
@@ -56,6 +56,7 @@ def pages(
 
 
 lang = state.language()
+shell.localise(lang)
 account = login.gate(lang)
 if cache.is_empty():
     st.session_state["_view"] = state.View(lang, *state.default_view(), account=account)

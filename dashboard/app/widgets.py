@@ -21,6 +21,7 @@ from dashboard.presentation.i18n import (
     fmt_number,
     fmt_value,
 )
+from dashboard.presentation.vocabulary import relabel
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -118,10 +119,11 @@ def kpi_card(
 
 
 def _labelled(df: pd.DataFrame, view: View, labels: dict[str, str] | None):
-    """The frame with its columns named in the reader's language, and the same styled: numbers
-    and dates written as the language writes them, a gap as "—"."""
-    shown = df.rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
-    formats = column_formatters(df.columns, view.lang, view.currency)
+    """The frame with its columns named in the reader's language and its codes (channel,
+    method, status…) as labels, and the same styled: numbers and dates written as the language
+    writes them, a gap as "—"."""
+    shown = relabel(df, view.lang).rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
+    formats = column_formatters(df.columns, view.lang, view.currency, dict(df.dtypes))
     renamed = dict(zip(df.columns, shown.columns, strict=True))
     return shown, shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
 

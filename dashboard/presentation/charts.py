@@ -21,6 +21,11 @@ OWNER_COLORS = {
     "Customer": "#c9a227",
     "Credit & Collections": "#8d8d8d",
 }
+# Months as the language writes them: "déc. 2025", "Dec 2025" (the locale of each chart)
+MONTH = "%b %Y"
+MONTH_LONG = "%B %Y"
+MONTH_AXIS = alt.Axis(format=MONTH, labelAngle=-40, labelAlign="right")
+LEGEND_LIMIT = 400  # a legend label is cut past this many pixels (vega's default is 160)
 AGING_COLORS = ["#9ccc65", "#ffca28", "#ffa726", "#ef6c00", "#c62828"]
 
 
@@ -56,11 +61,18 @@ def trend(
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%m/%y")),
+            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format=MONTH, labelFlush=False)),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
-            color=alt.Color("kpi:N", title=None, legend=alt.Legend(orient="bottom")),
+            # the series in their declared order: the same colour for the same KPI in every
+            # language (an alphabetical order would follow the translation)
+            color=alt.Color(
+                "kpi:N",
+                title=None,
+                sort=list(series.values()),
+                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT),
+            ),
             tooltip=[
-                alt.Tooltip(f"{x}:T", format="%m/%Y"),
+                alt.Tooltip(f"{x}:T", format=MONTH_LONG),
                 "kpi:N",
                 alt.Tooltip("value:Q", format=fmt),
             ],
@@ -92,12 +104,17 @@ def grouped_bars(
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X(f"yearmonth({x}):O", title=None, axis=alt.Axis(format="%m/%y", labelAngle=0)),
-            xOffset="kpi:N",
+            x=alt.X(f"yearmonth({x}):O", title=None, axis=MONTH_AXIS),
+            xOffset=alt.XOffset("kpi:N", sort=list(series.values())),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
-            color=alt.Color("kpi:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "kpi:N",
+                title=None,
+                sort=list(series.values()),
+                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT),
+            ),
             tooltip=[
-                alt.Tooltip(f"yearmonth({x}):O", format="%m/%Y"),
+                alt.Tooltip(f"yearmonth({x}):O", format=MONTH_LONG),
                 "kpi:N",
                 alt.Tooltip("value:Q", format=fmt),
             ],
@@ -138,24 +155,30 @@ def stacked_bars(
     colors: list[str] | None = None,
     fmt: str = ",.0f",
 ) -> alt.Chart:
-    """Bars per month stacked by a category (aging buckets, cost sources)."""
+    """Bars per month (``x``: a date or "YYYY-MM") stacked by a category (aging buckets, cost
+    sources) in ``order``: give it, so that a category keeps its colour in every language."""
     _guard(df)
+    df = df.assign(**{x: pd.to_datetime(df[x].astype(str))})
     scale = alt.Scale(domain=order, range=colors) if colors else alt.Undefined
     chart = (
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X(f"{x}:O", title=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X(f"yearmonth({x}):O", title=None, axis=MONTH_AXIS),
             y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=fmt)),
             color=alt.Color(
                 f"{color}:N",
                 title=None,
                 sort=order,
                 scale=scale,
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT, columns=4),
             ),
             order=alt.Order(f"{color}:N"),
-            tooltip=[f"{x}:O", f"{color}:N", alt.Tooltip(f"{value}:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip(f"yearmonth({x}):O", format=MONTH_LONG),
+                f"{color}:N",
+                alt.Tooltip(f"{value}:Q", format=",.2f"),
+            ],
         )
     )
     return _finish(chart, lang)
@@ -240,16 +263,17 @@ def owner_share_trend(df: pd.DataFrame, y_title: str, lang: str = "en") -> alt.C
     """Each owner's share of late euros per month (columns ``month``, ``owner_label``,
     ``owner``, ``share_pct``)."""
     _guard(df)
+    df = df.assign(month=pd.to_datetime(df["month"].astype(str)))
     chart = (
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("yearmonth(month):O", title=None, axis=MONTH_AXIS),
             y=alt.Y("share_pct:Q", title=y_title, axis=alt.Axis(format=".0f")),
             color=alt.Color(
                 "owner_label:N",
                 title=None,
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT),
                 scale=alt.Scale(
                     domain=list(df.drop_duplicates("owner")["owner_label"]),
                     range=[
@@ -258,7 +282,7 @@ def owner_share_trend(df: pd.DataFrame, y_title: str, lang: str = "en") -> alt.C
                 ),
             ),
             tooltip=[
-                "month:O",
+                alt.Tooltip("yearmonth(month):O", format=MONTH_LONG),
                 "owner_label:N",
                 alt.Tooltip("share_pct:Q", format=".1f"),
                 alt.Tooltip("amount_eur:Q", format=",.2f"),

@@ -419,6 +419,15 @@ FR: dict[str, str] = {
     "Top overdue customers": "Clients les plus en retard",
     "Currency": "Devise",
     "Generated": "Produit le",
+    "English label": "Libellé anglais",
+    "Browse files": "Parcourir",
+    "Batch": "Lot",
+    "{mb} MB per file": "{mb} Mo par fichier",
+    "Page not found": "Page introuvable",
+    "No page you may open has this address: the first page opens instead.": (
+        "Aucune page qui vous soit ouverte n'a cette adresse : la première page s'affiche."
+    ),
+    "French label": "Libellé français",
 }
 
 # KPI labels are declared with their French in the KPI registry; ``t()`` knows them from there
@@ -426,6 +435,42 @@ FR: dict[str, str] = {
 FR.update({m.label: m.label_fr for m in METRICS.values()})
 
 KPI_HELP_PREFIX = {"en": "Formula: ", "fr": "Formule : "}
+
+# How a page's analysis is computed, in words a reader uses (the function's docstring says it
+# for developers, with its column names).
+EXPLANATIONS: dict[str, tuple[str, str]] = {
+    "channel_performance": (
+        "Per reminder channel, the actions dated in the period, their count and cost, and the "
+        "cash they brought in: the completed payments of the period that follow an action of "
+        "the channel on the same invoice within 14 days, each payment credited to the last "
+        "action before it. Paid within 14 days: share of the channel's actions on an invoice "
+        "that such a payment followed. Cash per € spent: cash brought in divided by the cost.",
+        "Par canal de relance, les actions datées de la période, leur nombre et leur coût, et "
+        "l'argent qu'elles ont fait rentrer : les paiements réussis de la période qui suivent "
+        "une action du canal sur la même facture dans les 14 jours, chaque paiement attribué à "
+        "la dernière action qui le précède. Payé sous 14 jours : part des actions du canal sur "
+        "une facture suivies d'un tel paiement. Encaissé par € dépensé : l'encaissé divisé par "
+        "le coût.",
+    ),
+    "customer_behaviour": (
+        "Per customer, over the 12 months to the as-of date: its mean CSAT score (1 to 5) "
+        "against its payment behaviour. Days late: average days between due date and "
+        "settlement of its invoices settled in those months, weighted by amount. Disputes: "
+        "its disputed invoices issued in those months. Reminders: its collection actions in "
+        "those months.",
+        "Par client, sur les 12 mois qui finissent à la date d'arrêté : sa note CSAT moyenne "
+        "(de 1 à 5) face à son comportement de paiement. Jours de retard : moyenne, pondérée "
+        "par les montants, des jours entre l'échéance et le règlement de ses factures réglées "
+        "sur ces mois. Litiges : ses factures en litige émises sur ces mois. Relances : ses "
+        "actions de recouvrement sur ces mois.",
+    ),
+}
+
+
+def explain(name: str, lang: str = "en") -> str:
+    """How the analysis ``name`` is computed, in the reader's words."""
+    en, fr = EXPLANATIONS[name]
+    return fr if lang == "fr" else en
 
 
 def t(text: str, lang: str = "en", **values) -> str:
@@ -497,6 +542,17 @@ def fmt_value(value, unit: str, lang: str = "en", currency: str = "EUR", digits:
     if unit == "days":
         return fmt_days(value, lang, digits)
     return fmt_number(value, lang, digits)
+
+
+UNIT_WORDS = {"days": ("days", "jours"), "score": ("score", "note"), "%": ("%", "%")}
+
+
+def unit_label(unit: str, lang: str = "en", currency: str = "EUR") -> str:
+    """A KPI's unit as a reader writes it: the currency for money, "jours" for days…"""
+    if unit == "EUR":
+        return currency
+    en, fr = UNIT_WORDS.get(unit, (unit, unit))
+    return fr if lang == "fr" else en
 
 
 def fmt_kpi(name: str, value, lang: str = "en", currency: str = "EUR") -> str:
@@ -581,11 +637,36 @@ def _digits(name: str) -> int:
     return METRICS[name].digits if name in METRICS else 1
 
 
-def column_formatters(columns, lang: str = "en", currency: str = "EUR") -> dict:
-    """Display formatters by canonical column name: money, percentages, days, dates."""
+def fmt_datetime(value, lang: str = "en") -> str:
+    """A moment to the minute: ``29/11/2026 18:01`` (fr), ``2026-11-29 18:01`` (en)."""
+    if _missing(value) or value == "":
+        return "—"
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return value.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M")
+
+
+def _is_count(name: str, dtype) -> bool:
+    """A whole number to write with thousands separators (not an id nor a row number)."""
+    if dtype is None or not str(dtype).lower().startswith(("int", "uint")):
+        return False
+    return not (name in ("id", "row") or name.endswith("_id"))
+
+
+def column_formatters(
+    columns, lang: str = "en", currency: str = "EUR", dtypes: dict | None = None
+) -> dict:
+    """Display formatters by canonical column name: money, percentages, days, dates, moments
+    (``*_at``) and, given the columns' types, counts."""
     out = {}
     for col in columns:
         name = str(col)
+        if name.endswith("_at"):
+            out[col] = partial(fmt_datetime, lang=lang)
+            continue
+        if _is_count(name, (dtypes or {}).get(col)):
+            out[col] = partial(fmt_number, lang=lang)
+            continue
         if name.endswith("_eur") or name in MONEY_COLUMNS:
             out[col] = partial(fmt_money, lang=lang, currency=currency)
         elif name.endswith("_pct") or name in PCT_COLUMNS:

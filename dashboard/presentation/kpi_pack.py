@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from dashboard.core.taxonomy import OWNERS
 from dashboard.metrics import AGING_BUCKETS, METRICS, Filters, Period, analytics, kpis
 from dashboard.presentation.exports import force_text, neutralize
-from dashboard.presentation.i18n import AGING_LABELS, t
+from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_datetime, t, unit_label
 from dashboard.storage import store
 
 TOP_CUSTOMERS = 25
@@ -85,28 +85,37 @@ def write_report(
         return t(text, lang, **values)
 
     def unit(name: str) -> str:
-        return currency if METRICS[name].unit == "EUR" else METRICS[name].unit
+        return unit_label(METRICS[name].unit, lang, currency)
 
     def owner(name: str) -> str:
         return OWNERS.get(name, name) if lang == "fr" else name
 
     wb = Workbook()
     wb.remove(wb.active)
-    scope = ", ".join(
-        f"{k}: {', '.join(v)}"
+    colon = "\u00a0: " if lang == "fr" else ": "
+    scope = "; ".join(
+        f"{tr(k)}{colon}{', '.join(v)}"
         for k, v in (
-            ("segments", filters.segments),
-            ("regions", filters.regions),
-            ("collectors", filters.collectors),
+            ("Segments", filters.segments),
+            ("Regions", filters.regions),
+            ("Collectors", filters.collectors),
         )
         if v
     ) or tr("All")
     info = [
-        [tr("Period"), f"{period.start.isoformat()} – {period.end.isoformat()} ({period.days} d)"],
-        [tr("Previous period"), f"{prev.start.isoformat()} – {prev.end.isoformat()}"],
+        [
+            tr("Period"),
+            tr(
+                "{start} to {end} ({days} days)",
+                start=fmt_date(period.start, lang),
+                end=fmt_date(period.end, lang),
+                days=period.days,
+            ),
+        ],
+        [tr("Previous period"), f"{fmt_date(prev.start, lang)} – {fmt_date(prev.end, lang)}"],
         [tr("Filters"), scope],
         [tr("Currency"), currency],
-        [tr("Generated"), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")],
+        [tr("Generated"), fmt_datetime(dt.datetime.now(dt.UTC), lang) + " UTC"],
     ]
     kpi_rows = []
     for m in METRICS.values():

@@ -315,7 +315,7 @@ def test_upload_offers_terms_and_a_value_for_every_row(app, demo_url):
     content = (FIXTURES / "exports" / "invoices_without_due_date.csv").read_bytes()
     app.selectbox(key="upload_kind").set_value("invoices").run()
     app.file_uploader[0].set_value(("shop.csv", content, "text/csv")).run()
-    assert any("Detected kind: invoices" in c.value for c in app.caption)  # terms will do
+    assert any("Detected kind: Invoices" in c.value for c in app.caption)  # terms will do
     app.button(key="check_upload").click().run()
     [report] = [d.value for d in app.dataframe if "Problem" in d.value.columns]
     assert report["Column"].tolist() == ["due_date"]

@@ -158,7 +158,7 @@ def test_every_page_and_an_upload_in_chromium(server):
         open_page(page, f"{base}/data?lang=EN")
         before = len(list_batches(open_store(db_url)))
         page.set_input_files("input[type=file]", str(FIXTURES / "factures_fr_cp1252.csv"))
-        page.get_by_text("Detected kind: invoices").wait_for(timeout=60_000)
+        page.get_by_text("Detected kind: Invoices").wait_for(timeout=60_000)
         page.get_by_role("button", name="Commit the import").click()
         page.get_by_text("Imported: batch").wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "data_upload.png"), full_page=True)
@@ -215,7 +215,8 @@ def test_a_real_order_line_ledger_through_the_data_page_in_chromium(db_url):
                 .startswith(("/", base, "data:", "./"))
             )
             page.set_input_files("input[type=file]", str(finance))
-            page.get_by_text("Type détecté : ledger").wait_for(timeout=60_000)
+            detected = "Type détecté : Grand livre (factures et règlements)"
+            page.get_by_text(detected).wait_for(timeout=60_000)
             terms = page.get_by_role(
                 "spinbutton", name="Factures sans date d'échéance : échues après (jours)"
             )
