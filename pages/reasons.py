@@ -76,18 +76,21 @@ else:
 
     st.subheader(view.t("Drill down"))
     left, right = st.columns(2)
-    owner = left.selectbox(
+    # the drill-down is in the URL (?owner=Sales&reason=missing_po): a link opens it
+    owner = state.coded_choice(
+        left,
         view.t("Owner"),
         [None, *owners["owner"]],
-        key="drill_owner",
-        format_func=lambda o: view.t("All owners") if o is None else owner_label(o),
+        "owner",
+        lambda o: view.t("All owners") if o is None else owner_label(o),
     )
     reasons = [r["reason"] for r in now["late_reasons"] if owner in (None, r["owner"])]
-    reason = right.selectbox(
+    reason = state.coded_choice(
+        right,
         view.t("Reason"),
         [None, *dict.fromkeys(reasons)],
-        key="drill_reason",
-        format_func=lambda c: view.t("All reasons") if c is None else label_of.get(c, c),
+        "reason",
+        lambda c: view.t("All reasons") if c is None else label_of.get(c, c),
     )
     causes = pd.DataFrame([r for r in now["late_reasons"] if owner in (None, r["owner"])])
     causes["reason"] = causes["reason"].map(lambda c: label_of.get(c, c))

@@ -15,8 +15,10 @@ from dashboard.auth import accounts
 from dashboard.core import resources
 from dashboard.presentation.i18n import fmt_date, t
 
-# The sidebar's widgets bound to the URL (bind="query-params"), by key
-BOUND = frozenset({"lang", "preset", "from", "to", "asof", "segment", "region", "collector"})
+# The sidebar's widgets bound to the URL (bind="query-params"), by key. A bound selectbox puts
+# its label in the URL (?preset=Ann%C3%A9e%20en%20cours): the period preset keeps its code there
+# itself (coded_choice), so that a link opens the same view in either language.
+BOUND = frozenset({"lang", "from", "to", "asof", "segment", "region", "collector"})
 PRESETS = ("last30", "last90", "qtd", "ytd", "custom")
 PRESET_LABELS = {
     "last30": "Last 30 days",
@@ -132,13 +134,13 @@ def sidebar(lang: str, account: accounts.Account) -> View:
     side.header(t("Filters", lang))
     opens_on, settled_on = cache.opening()
     end_default = opens_on or dt.date.today()
-    preset = side.selectbox(
+    preset = coded_choice(
+        side,
         t("Period", lang),
         PRESETS,
-        index=1,
-        key="preset",
-        format_func=lambda p: t(PRESET_LABELS[p], lang),
-        bind="query-params",
+        "preset",
+        lambda p: t(PRESET_LABELS[p], lang),
+        default="last90",
     )
     if preset == "custom":
         start = side.date_input(
@@ -208,6 +210,24 @@ def sidebar(lang: str, account: accounts.Account) -> View:
         account,
         preset,
     )
+
+
+def coded_choice(container, label: str, options, key: str, format_func, default=None):
+    """A selectbox whose choice is in the URL as its code (``?preset=ytd``, ``?owner=Sales``),
+    whatever the language of its labels; the default leaves the URL clean. An unknown code in
+    the URL is ignored."""
+    options = list(options)
+    if key not in st.session_state or st.session_state[key] not in options:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = next((o for o in options if str(o) == wanted), default)
+    # a choice is always set (the session state), the placeholder never shows: not Streamlit's
+    # English "Choose an option" either way
+    value = container.selectbox(label, options, key=key, format_func=format_func, placeholder="—")
+    if value is None or value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = str(value)
+    return value
 
 
 def current() -> View:

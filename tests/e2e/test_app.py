@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from benchmarks.generate import generate
 from dashboard.demo.data import load_demo
 from dashboard.metrics import METRICS, Filters, Period, kpis
-from dashboard.presentation.i18n import fmt_kpi, fmt_value
+from dashboard.presentation.i18n import fmt_kpi, fmt_value, t
+from dashboard.presentation.vocabulary import CODES
 from dashboard.storage.store import list_batches, open_store
 from data_loaders import parallel
 from data_loaders.importer import import_file
@@ -110,6 +113,41 @@ def test_year_to_date_is_compared_with_last_years_same_dates(app, demo_url):
     assert card.proto.delta_description == "vs the same dates last year"
     diff = now["receivables"] - last["receivables"]
     assert card.proto.delta == ("-" if diff < 0 else "+") + fmt_value(abs(diff), "EUR", "en")
+
+
+def one(value):
+    """A query parameter as AppTest holds it (a value, or a list of one)."""
+    return value[0] if isinstance(value, list) else value
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_a_link_holds_codes_and_opens_the_same_view_in_either_language(demo_url, monkeypatch, lang):
+    """?preset=ytd, ?owner=…&reason=… mean the same in English and French (a bound selectbox
+    would write its translated label in the URL: a French link would open the default in
+    English)."""
+    engine = engine_for(demo_url)
+    late = kpis(engine, Period(END - dt.timedelta(days=89), END))["late_reasons"]
+    owner, reason = late[-1]["owner"], late[-1]["reason"]
+    at = fresh_app(demo_url, monkeypatch, lang=lang, preset="ytd", owner=owner, reason=reason)
+    at.run()
+    assert at.selectbox(key="preset").value == "ytd"
+    card = next(m for m in at.metric if m.label == METRICS["receivables"].label_in(lang.lower()))
+    assert card.proto.delta_description == t("vs the same dates last year", lang.lower())
+    assert one(at.query_params["preset"]) == "ytd"
+    at.selectbox(key="preset").set_value("last30").run()
+    assert one(at.query_params["preset"]) == "last30"
+    at.selectbox(key="preset").set_value("last90").run()  # the default: a clean URL
+    assert "preset" not in at.query_params
+    at.query_params.update(owner=owner, reason=reason)
+    at.switch_page("../../pages/reasons.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="owner").value == owner
+    assert at.selectbox(key="reason").value == reason
+    assert one(at.query_params["owner"]) == owner and one(at.query_params["reason"]) == reason
+    causes = next(d.value for d in at.dataframe if t("Reason", lang.lower()) in d.value.columns)
+    assert len(causes) == sum(1 for r in late if r["owner"] == owner)
+    at.selectbox(key="owner").set_value(None).run()
+    assert "owner" not in at.query_params
 
 
 def test_cards_say_how_many_answers_and_how_much_is_overdue(app, demo_url):
@@ -276,13 +314,56 @@ def test_upload_refuses_a_bad_file_and_writes_nothing(app, demo_url, tmp_path):
     assert table_counts(engine) == before
 
 
+SNAKE = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")
+# codes whose French label differs: none of them may show in a French table
+CODED = {code for field in CODES.values() for code, (_, fr) in field.items() if code != fr}
+
+
+def test_every_table_in_french_names_its_columns_and_codes_in_french(demo_url, monkeypatch):
+    """Tables draw on a canvas (a browser's text does not hold them): their columns and coded
+    values are checked here, on every page, the Customer page, the audit log and a refused
+    file's report included."""
+    at = fresh_app(demo_url, monkeypatch, lang="FR")
+    at.run()
+    seen = 0
+    for page in [*PAGES, "admin"]:
+        if page == "customer":
+            at.query_params["customer"] = "C1002"
+        at.switch_page(f"../../pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        if page == "data":
+            content = (FIXTURES / "motifs_fr.csv").read_bytes()
+            at.file_uploader[0].set_value(("motifs.csv", content, "text/csv")).run()
+            at.button(key="check_upload").click().run()
+            [report] = [d.value for d in at.dataframe if "Comment corriger" in d.value.columns]
+            assert set(report["Problème"]) == {"facture inconnue"}
+            assert report["Colonne"].iloc[0] == "N° facture"
+        for d in at.dataframe:
+            frame = d.value
+            columns = [str(c) for c in frame.columns]
+            if d.proto.editing_mode:  # an editor: its columns are named by its column config
+                config = json.loads(d.proto.columns)
+                columns = [
+                    config.get(c, {}).get("label", c)
+                    for c in columns
+                    if config.get(c, {}).get("hidden") is not True
+                ]
+            assert not [c for c in columns if SNAKE.fullmatch(c)], (page, columns)
+            for col in frame.columns:
+                if frame[col].dtype == object:
+                    codes = CODED & {v for v in frame[col] if isinstance(v, str)}
+                    assert not codes, (page, col, codes)
+            seen += 1
+    assert seen > 15  # the tables were there to check
+
+
 def test_upload_commits_a_good_file_and_undo_removes_it(app, demo_url):
     engine = engine_for(demo_url)
     before = table_counts(engine)
     app.switch_page("../../pages/data.py").run()
     content = (FIXTURES / "factures_fr_cp1252.csv").read_bytes()
     app.file_uploader[0].set_value(("factures.csv", content, "text/csv")).run()
-    assert any("invoices" in c.value for c in app.caption)  # detected kind
+    assert any("Detected kind: Invoices" in c.value for c in app.caption)  # detected kind
     app.button(key="check_upload").click().run()
     assert any("valid" in s.value for s in app.success)
     assert table_counts(engine) == before
@@ -388,7 +469,7 @@ def test_a_fec_uploads_with_its_terms(app, demo_url):
     app.switch_page("../../pages/data.py").run()
     content = (FIXTURES / "exports" / "123456789FEC20231231.txt").read_bytes()
     app.file_uploader[0].set_value(("123456789FEC20231231.txt", content, "text/plain")).run()
-    assert any("fec" in c.value for c in app.caption)  # detected from its 18 columns
+    assert any("Detected kind: FEC" in c.value for c in app.caption)  # detected from its 18 columns
     app.number_input(key="terms_fec").set_value(30).run()
     app.button(key="commit_upload").click().run()
     assert not app.exception
@@ -487,9 +568,7 @@ def test_every_page_on_the_ibm_sample(db_url, monkeypatch, lang):
 
     url = db_url
     import_file(open_store(url), "ledger", IBM)
-    at = fresh_app(
-        url, monkeypatch, lang=lang, preset="Year to date" if lang == "EN" else "Année en cours"
-    )
+    at = fresh_app(url, monkeypatch, lang=lang, preset="ytd")
     at.run()
     assert not at.exception, at.exception
     # every invoice is paid by 2014-01-09, the last date in the file: the view opens on the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -164,6 +165,103 @@ def test_every_page_and_an_upload_in_chromium(server):
         page.screenshot(path=str(ARTIFACTS / "data_upload.png"), full_page=True)
         browser.close()
     assert len(list_batches(open_store(db_url))) == before + 1
+
+
+# Encaisse's own English words that a French page must not show (the demo data's own words,
+# segment and touchpoint names, are removed from the text first).
+ENGLISH = re.compile(
+    r"\b(Upload|Browse files|Choose an option|per file|None|empty|days|Overview|Collections|"
+    r"Customer|Amount|Reason|Owner|Invoice|Payment|Channel|Method|Status|Cost|Cash|Formula|"
+    r"Target|Download|Period|Filters|Page not found|overhead|staff|letter|phone|transfer|card|"
+    r"completed|failed|viewer|manager|uploader|Detected|Rows|Refused|Previous|Share|Segments "
+    r"& customers|Late-payment|formal notice)\b"
+)
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+VISIBLE_TEXT = """() => {
+  const icons = [...document.querySelectorAll('[data-testid=stIconMaterial]')];
+  icons.forEach(e => e.style.display = 'none');  // ligatures: "upload_file" draws an icon
+  const text = document.querySelector('[data-testid=stApp]').innerText;
+  icons.forEach(e => e.style.display = '');
+  return text;
+}"""
+
+
+CUT_OFF = """() => {
+  // a chart label vega shortened ("Efficacité du recouvreme…") or a card's text cut by CSS
+  const svg = [...document.querySelectorAll('svg text')].map(e => e.textContent)
+    .filter(t => t.endsWith('…'));
+  const cards = [...document.querySelectorAll('[data-testid=stMetric] *')]
+    .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.textContent);
+  return [...svg, ...cards];
+}"""
+
+
+def test_no_label_legend_or_change_is_cut_off_at_1440_by_900_in_chromium(server):
+    """Cards (label, change and what it is against), chart titles, axes and legends show
+    whole in English and French on a 1440×900 screen."""
+    base, _, sync_api = server
+    cut: dict[str, list[str]] = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        for lang in ("EN", "FR"):
+            for path in ("", "collections", "satisfaction", "reasons", "segments"):
+                for preset in ("last90", "ytd"):
+                    open_page(page, f"{base}/{path}?lang={lang}&preset={preset}")
+                    found = page.evaluate(CUT_OFF)
+                    if found:
+                        cut[f"{lang} /{path} {preset}"] = found
+        browser.close()
+    assert not cut, cut
+
+
+def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server):
+    """Every page, the "page not found" dialog and a refused file in French, at 1440×900:
+    no English word of the list, no snake_case code in the visible text (charts included:
+    they draw SVG text)."""
+    base, db_url, sync_api = server
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        data_words = {
+            str(v)
+            for q in (
+                "SELECT DISTINCT segment FROM customers",
+                "SELECT DISTINCT region FROM customers",
+                "SELECT DISTINCT collector FROM customers",
+                "SELECT DISTINCT touchpoint FROM surveys",
+            )
+            for (v,) in conn.exec_driver_sql(q)
+            if v
+        } | {"motifs_fr.csv"}
+    found: dict[str, list[str]] = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        for path in [*PAGES, "admin", "no-such-page"]:
+            sep = "&" if "?" in path else "?"
+            open_page(page, f"{base}/{path}{sep}lang=FR")
+            if path == "data":  # a refused file: the validation report too
+                page.set_input_files("input[type=file]", str(FIXTURES / "motifs_fr.csv"))
+                page.get_by_text("Type détecté").first.wait_for(timeout=60_000)
+                page.get_by_role("button", name="Vérifier le fichier").click()
+                refusal = page.get_by_text("Rien n'a été écrit")
+                refusal.wait_for(timeout=60_000)
+                refusal.scroll_into_view_if_needed()
+                page.mouse.move(800, 500)
+                page.mouse.wheel(0, 400)  # the report under the refusal
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(ARTIFACTS / "fr_data_report.png"))
+            text = page.evaluate(VISIBLE_TEXT)
+            for word in sorted(data_words, key=len, reverse=True):
+                text = text.replace(word, " ")
+            text = text.replace("Language / Langue", "")  # the switch names both on purpose
+            bad = ENGLISH.findall(text) + SNAKE.findall(text)
+            if bad:
+                found[path] = sorted(set(bad))
+            page.screenshot(path=str(ARTIFACTS / f"fr_{path.split('?')[0]}.png"))
+        browser.close()
+    assert not found, found
 
 
 def test_every_page_on_the_ibm_sample_in_chromium(db_url):
