@@ -137,7 +137,11 @@ def table(
     height: int | str = "auto",
 ) -> None:
     """A table (text shown as text, never HTML), numbers and dates written as the language
-    writes them, with CSV and Excel downloads of the raw values for roles that may export."""
+    writes them, with CSV and Excel downloads of the raw values for roles that may export. An
+    empty table says so in words (the grid would draw its English "empty")."""
+    if df.empty:
+        st.caption(view.t("Nothing to show."))
+        return
     shown, styled = _labelled(df, view, labels)
     # placeholder: the grid shows its own "None" for a gap, whatever the Styler says
     st.dataframe(

@@ -422,6 +422,7 @@ FR: dict[str, str] = {
     "English label": "Libellé anglais",
     "Browse files": "Parcourir",
     "Batch": "Lot",
+    "Nothing to show.": "Rien à afficher.",
     "{mb} MB per file": "{mb} Mo par fichier",
     "Page not found": "Page introuvable",
     "No page you may open has this address: the first page opens instead.": (
@@ -567,7 +568,9 @@ def vega_locale(lang: str) -> dict:
         return {
             "number": {
                 "decimal": ",",
-                "thousands": NNBSP,
+                # a plain no-break space: the charts' fonts draw the narrow one (U+202F) with
+                # no width at all in places ("80000")
+                "thousands": NBSP,
                 "grouping": [3],
                 "currency": ["", f"{NBSP}€"],
             },

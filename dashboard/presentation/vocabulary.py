@@ -109,7 +109,12 @@ OVERHEAD = "overhead: "
 OVERHEAD_WORD = {"en": "Overhead", "fr": "Frais généraux"}
 
 # Table columns whose values are codes of a field (the column name is the field's, except these)
-COLUMN_FIELDS = {"source": "source", "detected_kind": "kind"}
+COLUMN_FIELDS = {
+    "source": "source",
+    "detected_kind": "kind",
+    "last_survey": "survey_type",
+    "top_reason": "reason",
+}
 
 
 def label(field: str, code: object, lang: str = "en") -> object:
