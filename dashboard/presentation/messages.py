@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from dashboard.presentation.vocabulary import CODES
+from data_loaders.kinds import FR_HEADERS
 
 FR: dict[str, str] = {
     # reading the file
@@ -275,6 +276,11 @@ FR: dict[str, str] = {
 # Words inside the values of some sentences (who signed in from where).
 WORDS_FR = {
     "here": "ce poste",
+    # a column of a file kind, by its French template header; date shapes in French letters
+    **{name: header for name, header in FR_HEADERS.items() if name != header},
+    "DD/MM/YYYY": "JJ/MM/AAAA",
+    "MM/DD/YYYY": "MM/JJ/AAAA",
+    "YYYY-MM-DD": "AAAA-MM-JJ",
     **{role: fr.lower() for role, (_, fr) in CODES["role"].items()},
     **{kind: fr.lower() for kind, (_, fr) in CODES["kind"].items()},
 }

@@ -332,12 +332,23 @@ def test_every_table_in_french_names_its_columns_and_codes_in_french(demo_url, m
         at.switch_page(f"../../pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         if page == "data":
-            content = (FIXTURES / "motifs_fr.csv").read_bytes()
-            at.file_uploader[0].set_value(("motifs.csv", content, "text/csv")).run()
+            content = (  # a date, a due date and an amount wrong
+                "N° facture;Code client;Date facture;Date d'échéance;Montant TTC\n"
+                "F-1;C1000;32/13/2026;30/11/2026;12,50\nF-2;C1000;01/10/2026;;abc\n"
+            ).encode()
+            at.file_uploader[0].set_value(("factures.csv", content, "text/csv")).run()
             at.button(key="check_upload").click().run()
             [report] = [d.value for d in at.dataframe if "Comment corriger" in d.value.columns]
-            assert set(report["Problème"]) == {"facture inconnue"}
-            assert report["Colonne"].iloc[0] == "N° facture"
+            assert list(report["Problème"]) == [
+                "ce n'est pas une date valide",
+                "valeur obligatoire vide",
+                "ce n'est pas un montant",
+            ]
+            assert report["Comment corriger"][1] == (
+                "renseignez Date d'échéance sur cette ligne, ou supprimez la ligne"
+            )
+            text = " ".join(report["Problème"]) + " ".join(report["Comment corriger"])
+            assert not SNAKE.search(text) and "YYYY" not in text, text
         for d in at.dataframe:
             frame = d.value
             columns = [str(c) for c in frame.columns]

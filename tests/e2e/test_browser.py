@@ -216,7 +216,7 @@ def test_no_label_legend_or_change_is_cut_off_at_1440_by_900_in_chromium(server)
     assert not cut, cut
 
 
-def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server):
+def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server, tmp_path):
     """Every page, the "page not found" dialog and a refused file in French, at 1440×900:
     no English word of the list, no snake_case code in the visible text (charts included:
     they draw SVG text)."""
@@ -233,7 +233,13 @@ def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server):
             )
             for (v,) in conn.exec_driver_sql(q)
             if v
-        } | {"motifs_fr.csv"}
+        } | {"factures_bad.csv"}
+    wrong = tmp_path / "factures_bad.csv"  # a date, an amount and a due date wrong
+    wrong.write_text(
+        "N° facture;Code client;Date facture;Date d'échéance;Montant TTC\n"
+        "F-1;C1000;32/13/2026;30/11/2026;12,50\nF-2;C1000;01/10/2026;;abc\n",
+        encoding="utf-8",
+    )
     found: dict[str, list[str]] = {}
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -242,7 +248,7 @@ def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server):
             sep = "&" if "?" in path else "?"
             open_page(page, f"{base}/{path}{sep}lang=FR")
             if path == "data":  # a refused file: the validation report too
-                page.set_input_files("input[type=file]", str(FIXTURES / "motifs_fr.csv"))
+                page.set_input_files("input[type=file]", str(wrong))
                 page.get_by_text("Type détecté").first.wait_for(timeout=60_000)
                 page.get_by_role("button", name="Vérifier le fichier").click()
                 refusal = page.get_by_text("Rien n'a été écrit")

@@ -116,6 +116,14 @@ def test_translation_keeps_the_values_in_their_place():
         "une note csat est un nombre entier de 1 à 5"
     )
     assert translate("failure 2 in a row from here", "fr") == "échec n° 2 d'affilée depuis ce poste"
+    assert translate("fill in due_date on this row, or remove the row", "fr") == (
+        "renseignez Date d'échéance sur cette ligne, ou supprimez la ligne"
+    )
+    assert translate(
+        "write the date as YYYY-MM-DD or DD/MM/YYYY (this column is read DD/MM/YYYY)", "fr"
+    ) == (
+        "écrivez la date sous la forme AAAA-MM-JJ ou JJ/MM/AAAA (cette colonne est lue JJ/MM/AAAA)"
+    )
     assert translate("unknown invoice", "en") == "unknown invoice"
     assert translate("a sentence nobody wrote", "fr") == "a sentence nobody wrote"
     assert all("{}" not in fr for fr in FR.values())  # French values are numbered
