@@ -61,7 +61,10 @@ def trend(
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format=MONTH, labelFlush=False)),
+            # month labels kept inside the chart, or left out (else cut at its edge)
+            x=alt.X(
+                f"{x}:T", title=None, axis=alt.Axis(format=MONTH, labelFlush=True, labelBound=True)
+            ),
             y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
             # the series in their declared order: the same colour for the same KPI in every
             # language (an alphabetical order would follow the translation)
@@ -69,7 +72,8 @@ def trend(
                 "kpi:N",
                 title=None,
                 sort=list(series.values()),
-                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT),
+                # one per line: side by side, two long names run past a third of the page
+                legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT, columns=1),
             ),
             tooltip=[
                 alt.Tooltip(f"{x}:T", format=MONTH_LONG),

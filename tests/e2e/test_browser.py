@@ -190,10 +190,17 @@ CUT_OFF = """() => {
   // a chart label vega shortened ("Efficacité du recouvreme…") or a card's text cut by CSS
   const svg = [...document.querySelectorAll('svg text')].map(e => e.textContent)
     .filter(t => t.endsWith('…'));
+  // a label drawn past the edge of its chart is cut without an ellipsis
+  const past = [...document.querySelectorAll('svg.marks text')].filter(e => {
+    if (e.getAttribute('opacity') === '0') return false;  // a label vega left out
+    const box = e.closest('svg').getBoundingClientRect();  // it hides its overflow
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && (r.right > box.right + 4 || r.left < box.left - 4);  // rotated titles: 3 px
+  }).map(e => e.textContent);
   const cards = [...document.querySelectorAll('[data-testid=stMetric] *')]
     .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1)
     .map(e => e.textContent);
-  return [...svg, ...cards];
+  return [...svg, ...past, ...cards];
 }"""
 
 
