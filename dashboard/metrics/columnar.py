@@ -36,6 +36,7 @@ from dashboard.core.filters import Filters
 from dashboard.core.money import money
 from dashboard.core.periods import Period, month_start
 from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics.events import EventMeasures
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
@@ -557,17 +558,21 @@ def total_where(values: np.ndarray, where: np.ndarray) -> int:
 # --- the building blocks ---------------------------------------------------------------------
 
 
-class ColumnarMeasures:
-    """The ``Measures`` of one period and filter, computed from ``Columns``."""
+class ColumnarMeasures(EventMeasures):
+    """The ``Measures`` of one period and filter, computed from ``Columns``; the few events
+    (promises, plans, disputes) are read from the store like the SQL engine reads them."""
 
-    def __init__(self, cols: Columns, period: Period, filters: Filters):
-        self.cols, self.period, self.filters = cols, period, filters
+    def __init__(self, cols: Columns, period: Period, filters: Filters, store: Engine):
+        self.cols, self.period, self.filters, self.store = cols, period, filters, store
         self.f, self.t = day(period.start), day(period.end)
         self.has_cost_data = cols.has_cost_data()  # of the whole store, before any filter
         sel = cols.selection(filters.segments, filters.regions, filters.collectors)
         self.everyone, self.selection = cols, sel  # shared costs weigh against everyone
         if sel is not None:  # every block below then reads the selected customers' rows only
             self.cols = cols.subset(sel)
+
+    def _events_connection(self):
+        return self.store.connect()
 
     @property
     def days(self) -> int:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, fields
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dashboard.core.filters import Filters
 from dashboard.core.money import cents
 from dashboard.core.periods import Period
+
+if TYPE_CHECKING:
+    from dashboard.metrics.events import DisputeTotals, PlanTotals, PromiseTotals
 
 AGING_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
 
@@ -127,6 +130,15 @@ class Measures(Protocol):
 
     @property
     def late_reasons(self) -> list[dict]: ...
+
+    @property
+    def promises(self) -> PromiseTotals: ...
+
+    @property
+    def plans(self) -> PlanTotals: ...
+
+    @property
+    def disputes(self) -> DisputeTotals: ...
 
     @property
     def owners(self) -> list[dict]: ...

@@ -347,17 +347,65 @@ _DECLARED = [
         "Taux de créances irrécouvrables = 100 × passé en perte / ventes à crédit.",
         lambda s: pct(ratio(s.ledger.written_off_cents, s.ledger.credit_sales_cents)),
     ),
+    Metric(
+        "promise_kept_rate",
+        "Promises kept",
+        "Promesses tenues",
+        "%",
+        "up",
+        "Promises kept = 100 × kept / promises to pay whose promised date + 3 days falls in P; "
+        "kept when the completed payments of its invoice (else of its customer) from the "
+        "action to the promised date + 3 days reach the promised amount, or the invoice is "
+        "paid in full by then.",
+        "Promesses tenues = 100 × tenues / promesses de paiement dont la date promise + 3 "
+        "jours tombe dans P ; tenue quand les paiements aboutis de sa facture (à défaut de son "
+        "client), de l'action à la date promise + 3 jours, atteignent le montant promis, ou "
+        "que la facture est soldée d'ici là.",
+        lambda s: pct(ratio(s.promises.kept, s.promises.due)),
+    ),
+    Metric(
+        "plan_kept_rate",
+        "Plan instalments kept",
+        "Échéances de plan tenues",
+        "%",
+        "up",
+        "Plan instalments kept = 100 × kept / instalments whose due date + 5 days falls in P; "
+        "kept when the plan's completed payments (on its invoices, else its customer's; from "
+        "its agreed date) reach its instalments summed up to this one by the due date + 5 "
+        "days.",
+        "Échéances tenues = 100 × tenues / échéances dont la date + 5 jours tombe dans P ; "
+        "tenue quand les paiements aboutis du plan (sur ses factures, à défaut de son client ; "
+        "depuis la date de l'accord) atteignent ses échéances cumulées jusqu'à celle-ci à sa "
+        "date + 5 jours.",
+        lambda s: pct(ratio(s.plans.kept, s.plans.due)),
+    ),
+    Metric(
+        "dispute_resolution_days",
+        "Dispute resolution time",
+        "Délai de résolution des litiges",
+        "days",
+        "down",
+        "Dispute resolution time = median days from recorded to resolved of the reason "
+        "records resolved in P.",
+        "Délai de résolution des litiges = médiane des jours entre saisie et résolution des "
+        "motifs résolus dans P.",
+        lambda s: s.disputes.resolution_days,
+    ),
 ]
 
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
 
-# ``encaisse kpis --json``: the period and currency, every declared KPI in order, then the
-# structured figures.
+# ``encaisse kpis --json``: the period and currency, every declared KPI in order (with
+# ``disputes_open``, a count and an amount, where SPEC.md lists it), then the structured figures.
 KPI_KEYS = (
     "from",
     "to",
     "currency",
-    *METRICS,
+    *(
+        key
+        for name in METRICS
+        for key in (("disputes_open", name) if name == "dispute_resolution_days" else (name,))
+    ),
     "survey_responses",
     "aging",
     "late_reasons",

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Connection,
-    Date,
     Engine,
     Integer,
     String,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    literal,
     or_,
     select,
 )
@@ -33,6 +31,7 @@ from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.money import cents, money
 from dashboard.core.periods import Period, month_start, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics.events import EventMeasures, borrowed
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
@@ -41,29 +40,22 @@ from dashboard.metrics.measures import (
     SurveyCounts,
     overhead_cost,
 )
-from dashboard.storage.models import (
-    Action,
-    Cost,
-    Customer,
-    Invoice,
-    Payment,
-    Reason,
-    ReasonCode,
-    Survey,
+from dashboard.metrics.tables import (
+    ACT,
+    CODES,
+    COST,
+    CUS,
+    INV,
+    PAY,
+    REA,
+    SUR,
+    d,
+    live,
+    selected_customers,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
-
-INV, PAY, ACT = Invoice.__table__, Payment.__table__, Action.__table__
-CUS, REA, SUR, COST, CODES = (
-    Customer.__table__,
-    Reason.__table__,
-    Survey.__table__,
-    Cost.__table__,
-    ReasonCode.__table__,
-)
-
 
 # --- portable SQL helpers ------------------------------------------------------------------
 
@@ -107,29 +99,7 @@ def _ym_default(element, compiler, **kw):
     return f"to_char({compiler.process(list(element.clauses)[0], **kw)}, 'YYYY-MM')"
 
 
-def live(table):
-    return table.c.replaced_by.is_(None)
-
-
-def d(value: dt.date):
-    return literal(value, Date)
-
-
 # --- inputs --------------------------------------------------------------------------------
-
-
-def selected_customers(filters: Filters | None):
-    """Subquery of the customer ids a filter selects (None when nothing is filtered)."""
-    if filters is None or not filters.active:
-        return None
-    q = select(CUS.c.customer_id).where(live(CUS))
-    if filters.segments:
-        q = q.where(CUS.c.segment.in_(filters.segments))
-    if filters.regions:
-        q = q.where(CUS.c.region.in_(filters.regions))
-    if filters.collectors:
-        q = q.where(CUS.c.collector.in_(filters.collectors))
-    return q
 
 
 def data_end_date(engine: Engine) -> dt.date | None:
@@ -178,8 +148,11 @@ def default_period(
 # --- building blocks -----------------------------------------------------------------------
 
 
-class SqlMeasures:
+class SqlMeasures(EventMeasures):
     """The ``Measures`` of one period and filter, each queried once, on first use."""
+
+    def _events_connection(self):
+        return borrowed(self.conn)
 
     def __init__(self, conn: Connection, period: Period, filters: Filters = NO_FILTER):
         self.conn, self.period, self.filters = conn, period, filters

@@ -195,7 +195,8 @@ CUT_OFF = """() => {
     if (e.getAttribute('opacity') === '0') return false;  // a label vega left out
     const box = e.closest('svg').getBoundingClientRect();  // it hides its overflow
     const r = e.getBoundingClientRect();
-    return r.width > 0 && (r.right > box.right + 4 || r.left < box.left - 4);  // rotated titles: 3 px
+    // 4 px: a rotated title's box overhangs by up to 3
+    return r.width > 0 && (r.right > box.right + 4 || r.left < box.left - 4);
   }).map(e => e.textContent);
   const cards = [...document.querySelectorAll('[data-testid=stMetric] *')]
     .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 
 from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.periods import Period
+from dashboard.metrics.events import DisputeTotals, PlanTotals, PromiseTotals
 from dashboard.metrics.measures import (
     AGING_BUCKETS,
     LedgerTotals,
@@ -24,6 +26,7 @@ from dashboard.metrics.measures import (
 )
 from dashboard.metrics.registry import KPI_KEYS, METRICS, UNITS
 
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
 FEB = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
 LEDGER = LedgerTotals(
     receivables_cents=50_000,
@@ -62,6 +65,11 @@ class FakeMeasures:
     )
     late_reasons: list[dict] = field(default_factory=list)
     owners: list[dict] = field(default_factory=list)
+    promises: PromiseTotals = PromiseTotals(due=4, kept=3, broken_cents=20_000)
+    plans: PlanTotals = PlanTotals(due=5, kept=4)
+    disputes: DisputeTotals = DisputeTotals(
+        open_invoices=2, open_cents=90_000, resolution_days=12.5
+    )
 
     @property
     def days(self) -> int:
@@ -94,6 +102,17 @@ def test_costs_surveys_and_rates_by_hand():
     assert off["written_off"] == 125.0 and off["bad_debt_rate"] == 25.0  # of 500 sold
     unknown = compute(FakeMeasures(has_cost_data=False))  # no cost data: unknown, not free
     assert unknown["collection_cost"] is None and unknown["cost_to_collect"] is None
+
+
+def test_promises_plans_and_disputes_by_hand():
+    k = compute(FakeMeasures())
+    assert k["promise_kept_rate"] == 75.0 and k["plan_kept_rate"] == 80.0
+    assert k["dispute_resolution_days"] == 12.5
+    none = compute(
+        FakeMeasures(promises=PromiseTotals(), plans=PlanTotals(), disputes=DisputeTotals())
+    )
+    assert none["promise_kept_rate"] is None and none["plan_kept_rate"] is None
+    assert none["dispute_resolution_days"] is None
 
 
 def test_countback_walks_back_over_months():
@@ -148,9 +167,22 @@ def test_every_kpi_is_declared_whole():
 
 def test_the_json_keys_follow_the_registry():
     assert KPI_KEYS[:3] == ("from", "to", "currency")
-    assert KPI_KEYS[3:-4] == tuple(METRICS)
+    assert tuple(k for k in KPI_KEYS[3:-4] if k != "disputes_open") == tuple(METRICS)
     assert KPI_KEYS[-4:] == ("survey_responses", "aging", "late_reasons", "owners")
     assert set(LEDGER.aging_cents()) == set(AGING_BUCKETS)
+
+
+def test_the_json_keys_are_exactly_those_of_the_spec():
+    if not SPEC.exists():
+        pytest.skip(f"SPEC.md not found at {SPEC}")
+    text = SPEC.read_text(encoding="utf-8")
+    start = text.index("prints one JSON object with exactly these keys")
+    end = text.find("\n\n", start)
+    block = text[start : end if end > 0 else len(text)]
+    # the top-level keys are backticked; what a key holds is given in (…) after it
+    flat = re.sub(r"\([^)]*\)", "", block)
+    keys = tuple(re.findall(r"`([a-z_]+)`", flat))
+    assert keys == KPI_KEYS
 
 
 def test_the_same_dates_a_year_earlier():

@@ -1,0 +1,316 @@
+"""Promises to pay, payment plans and disputes (SPEC.md section 3): figures made of few events,
+each matched with the payments that keep it.
+
+Both engines compute them here, with the same queries and the same Python, so they agree by
+construction: the events are a small part of the store (a promise is one action in ten, a plan
+a few rows per customer) and only their customers' payments are read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from dashboard.core.filters import Filters
+from dashboard.core.periods import Period, to_date
+from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics.tables import ACT, CODES, INV, PAY, REA, d, live, selected_customers
+from dashboard.storage.models import Plan
+
+PLAN = Plan.__table__
+PROMISE_GRACE_DAYS = 3  # a promise is kept by its date + 3 days
+PLAN_GRACE_DAYS = 5  # an instalment by its due date + 5 days
+WITHIN = 1  # cents: "reach the amount (within 0.01)"
+
+
+@dataclass(frozen=True)
+class PromiseTotals:
+    """Promises whose date + 3 days falls in P."""
+
+    due: int = 0
+    kept: int = 0
+    broken_cents: int = 0  # Σ promised amounts of the broken ones (their invoice's open amount
+    # when the promise names none)
+
+    @property
+    def broken(self) -> int:
+        return self.due - self.kept
+
+
+@dataclass(frozen=True)
+class PlanTotals:
+    """Plan instalments whose due date + 5 days falls in P."""
+
+    due: int = 0
+    kept: int = 0
+
+    @property
+    def late(self) -> int:
+        return self.due - self.kept
+
+
+@dataclass(frozen=True)
+class DisputeTotals:
+    """Disputes open at T (records recorded by T, not resolved by T) and the resolution days of
+    those resolved in P; per owner as well."""
+
+    open_invoices: int = 0
+    open_cents: int = 0
+    resolution_days: float | None = None
+    by_owner: dict[str, dict] = field(default_factory=dict)
+
+
+def _completed():
+    return and_(live(PAY), PAY.c.status == "completed")
+
+
+def _customer_filter(q, column, selected):
+    return q if selected is None else q.where(column.in_(selected))
+
+
+def promise_totals(conn: Connection, period: Period, selected=None) -> PromiseTotals:
+    """Kept: the completed payments of its invoice (of its customer when it names none), dated
+    from the action to the promised date + 3 days, reach the promised amount, or its invoice
+    is paid in full by then. A promise with neither an invoice nor an amount is kept by any
+    completed payment of its customer in that window."""
+    grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
+    q = select(
+        ACT.c.customer_id,
+        ACT.c.invoice_id,
+        ACT.c.action_date,
+        ACT.c.promised_date,
+        ACT.c.promised_amount_cents,
+    ).where(
+        live(ACT),
+        ACT.c.outcome == "promise_to_pay",
+        ACT.c.promised_date.between(d(period.start - grace), d(period.end - grace)),
+    )
+    promises = conn.execute(_customer_filter(q, ACT.c.customer_id, selected)).all()
+    if not promises:
+        return PromiseTotals()
+    last = max(to_date(p.promised_date) for p in promises) + grace
+    invoices = {p.invoice_id for p in promises if p.invoice_id}
+    customers = {p.customer_id for p in promises if not p.invoice_id}
+    amounts, by_invoice, by_customer = _payments(conn, invoices, customers, last)
+    due = kept = broken_cents = 0
+    for p in promises:
+        start, deadline = to_date(p.action_date), to_date(p.promised_date) + grace
+        due += 1
+        if p.invoice_id:
+            history = by_invoice.get(p.invoice_id, [])
+            window = sum(c for day, c in history if start <= day <= deadline)
+            paid_by_deadline = sum(c for day, c in history if day <= deadline)
+            owed = amounts.get(p.invoice_id)
+            settled = owed is not None and paid_by_deadline >= owed - WITHIN
+            reached = p.promised_amount_cents is not None and window >= p.promised_amount_cents
+            ok = settled or reached
+            open_then = max(0, (owed or 0) - sum(c for day, c in history if day < start))
+        else:
+            history = by_customer.get(p.customer_id, [])
+            window = sum(c for day, c in history if start <= day <= deadline)
+            ok = (
+                window >= p.promised_amount_cents
+                if p.promised_amount_cents is not None
+                else window > 0
+            )
+            open_then = 0
+        if ok:
+            kept += 1
+        else:
+            amount = p.promised_amount_cents
+            broken_cents += amount if amount is not None else open_then
+    return PromiseTotals(due, kept, broken_cents)
+
+
+def _payments(conn: Connection, invoices: set, customers: set, last: dt.date):
+    """The invoices' amounts, and the completed payments (day, cents) up to ``last`` of those
+    invoices and of those customers' invoices."""
+    amounts: dict[str, int] = {}
+    by_invoice: dict[str, list] = defaultdict(list)
+    by_customer: dict[str, list] = defaultdict(list)
+    for chunk in _chunks(sorted(invoices)):
+        rows = conn.execute(
+            select(INV.c.invoice_id, INV.c.amount_cents).where(
+                live(INV), INV.c.invoice_id.in_(chunk)
+            )
+        )
+        amounts.update({i: int(a) for i, a in rows})
+        rows = conn.execute(
+            select(PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents).where(
+                _completed(), PAY.c.invoice_id.in_(chunk), PAY.c.payment_date <= d(last)
+            )
+        )
+        for i, day, c in rows:
+            by_invoice[i].append((to_date(day), int(c)))
+    for chunk in _chunks(sorted(customers)):
+        rows = conn.execute(
+            select(INV.c.customer_id, PAY.c.payment_date, PAY.c.amount_cents)
+            .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
+            .where(_completed(), INV.c.customer_id.in_(chunk), PAY.c.payment_date <= d(last))
+        )
+        for who, day, c in rows:
+            by_customer[who].append((to_date(day), int(c)))
+    return amounts, by_invoice, by_customer
+
+
+def _chunks(values: list, size: int = 500):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def plan_totals(conn: Connection, period: Period, selected=None) -> PlanTotals:
+    """Kept: the plan's completed payments (on its invoices, or its customer's when it names
+    none; dated on or after its agreed date when it has one) reach its instalments summed up
+    to this one, by this one's due date + 5 days."""
+    grace = dt.timedelta(days=PLAN_GRACE_DAYS)
+    due_plans = select(PLAN.c.plan_id).where(
+        live(PLAN), PLAN.c.due_date.between(d(period.start - grace), d(period.end - grace))
+    )
+    due_plans = _customer_filter(due_plans, PLAN.c.customer_id, selected)
+    rows = conn.execute(
+        select(
+            PLAN.c.plan_id,
+            PLAN.c.customer_id,
+            PLAN.c.invoice_id,
+            PLAN.c.instalment,
+            PLAN.c.due_date,
+            PLAN.c.amount_cents,
+            PLAN.c.agreed_date,
+        ).where(live(PLAN), PLAN.c.plan_id.in_(due_plans))
+    ).all()
+    if not rows:
+        return PlanTotals()
+    plans: dict[str, list] = defaultdict(list)
+    for r in rows:
+        plans[r.plan_id].append(r)
+    last = max(to_date(r.due_date) for r in rows) + grace
+    invoices = {r.invoice_id for r in rows if r.invoice_id}
+    customers = {r.customer_id for r in rows}
+    _, by_invoice, by_customer = _payments(conn, invoices, customers, last)
+    due = kept = 0
+    for instalments in plans.values():
+        instalments.sort(key=lambda r: (to_date(r.due_date), r.instalment))
+        own = {r.invoice_id for r in instalments if r.invoice_id}
+        if own:
+            paid = [p for i in sorted(own) for p in by_invoice.get(i, [])]
+        else:
+            paid = list(by_customer.get(instalments[0].customer_id, []))
+        agreed = [to_date(r.agreed_date) for r in instalments if r.agreed_date is not None]
+        if agreed:
+            paid = [(day, c) for day, c in paid if day >= min(agreed)]
+        owed = 0
+        for r in instalments:
+            owed += int(r.amount_cents)
+            deadline = to_date(r.due_date) + grace
+            if not period.start <= deadline <= period.end:
+                continue
+            due += 1
+            if sum(c for day, c in paid if day <= deadline) >= owed - WITHIN:
+                kept += 1
+    return PlanTotals(due, kept)
+
+
+def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTotals:
+    """Open at T: invoices (issued by T) with a reason record recorded by T and not resolved by
+    T, with their open amounts at T; resolution days: the median of resolved − recorded over
+    the records resolved in P. A record without a recorded date counts from its invoice's
+    issue date."""
+    t = period.end
+    owner = func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER)
+    recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
+    q = (
+        select(
+            REA.c.invoice_id,
+            owner.label("owner"),
+            recorded.label("recorded"),
+            REA.c.resolved_date,
+            INV.c.amount_cents,
+        )
+        .select_from(
+            REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))).outerjoin(
+                CODES, CODES.c.code == REA.c.reason
+            )
+        )
+        .where(
+            live(REA),
+            INV.c.issue_date <= d(t),
+            recorded <= d(t),
+            or_(
+                REA.c.resolved_date.is_(None),
+                REA.c.resolved_date > d(t),
+                REA.c.resolved_date.between(d(period.start), d(t)),
+            ),
+        )
+    )
+    records = conn.execute(_customer_filter(q, INV.c.customer_id, selected)).all()
+    open_records = [r for r in records if r.resolved_date is None or to_date(r.resolved_date) > t]
+    open_ids = sorted({r.invoice_id for r in open_records})
+    paid: dict[str, int] = {}
+    for chunk in _chunks(open_ids):
+        rows = conn.execute(
+            select(PAY.c.invoice_id, func.sum(PAY.c.amount_cents))
+            .where(_completed(), PAY.c.invoice_id.in_(chunk), PAY.c.payment_date <= d(t))
+            .group_by(PAY.c.invoice_id)
+        )
+        paid.update({i: int(s or 0) for i, s in rows})
+    amounts = {r.invoice_id: int(r.amount_cents) for r in open_records}
+    open_cents = {i: max(0, amounts[i] - paid.get(i, 0)) for i in open_ids}
+    resolved = [
+        r
+        for r in records
+        if r.resolved_date is not None and period.start <= to_date(r.resolved_date) <= t
+    ]
+
+    def days(rs) -> float | None:
+        spans = [(to_date(r.resolved_date) - to_date(r.recorded)).days for r in rs]
+        return float(statistics.median(spans)) if spans else None
+
+    by_owner: dict[str, dict] = {}
+    for name in sorted({r.owner for r in records}):
+        mine = {r.invoice_id for r in open_records if r.owner == name}
+        by_owner[name] = {
+            "open_invoices": len(mine),
+            "open_cents": sum(open_cents[i] for i in mine),
+            "resolution_days": days([r for r in resolved if r.owner == name]),
+        }
+    return DisputeTotals(len(open_ids), sum(open_cents.values()), days(resolved), by_owner)
+
+
+class EventMeasures:
+    """The event figures of a ``Measures`` (its ``period`` and ``filters``), each computed once
+    on first use over a connection that ``_events_connection()`` gives."""
+
+    period: Period
+    filters: Filters
+
+    def _events_connection(self) -> contextlib.AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def _events(self, compute):
+        with self._events_connection() as conn:
+            return compute(conn, self.period, selected_customers(self.filters))
+
+    @cached_property
+    def promises(self) -> PromiseTotals:
+        return self._events(promise_totals)
+
+    @cached_property
+    def plans(self) -> PlanTotals:
+        return self._events(plan_totals)
+
+    @cached_property
+    def disputes(self) -> DisputeTotals:
+        return self._events(dispute_totals)
+
+
+@contextlib.contextmanager
+def borrowed(conn: Connection) -> Iterator[Connection]:
+    """A connection already open (the SQL engine's), left open afterwards."""
+    yield conn

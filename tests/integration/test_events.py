@@ -1,0 +1,125 @@
+"""Promises to pay, payment plans and disputes (SPEC.md section 3) on tiny ledgers computed by
+hand, through both engines of the metric layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dashboard.metrics import Period, kpis
+from dashboard.metrics.engine import metric_engine
+from data_loaders.importer import import_file
+from tests.conftest import write
+
+D = dt.date
+FEB = Period(D(2024, 2, 1), D(2024, 2, 29))
+
+
+@pytest.fixture(autouse=True, params=["sql", "columnar"])
+def which(request, monkeypatch):
+    monkeypatch.setenv("ENCAISSE_ENGINE", request.param)
+    return request.param
+
+
+def load(engine, tmp_path, **files: str) -> None:
+    for kind in ("invoices", "payments", "actions", "plans", "reasons"):
+        if kind in files:
+            import_file(engine, kind, write(tmp_path, f"{kind}.csv", files[kind]))
+
+
+PROMISES = dict(
+    invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+    "A,C1,2024-01-01,2024-01-31,1000\nB,C1,2024-01-01,2024-01-31,600\n"
+    "C,C2,2024-01-01,2024-01-31,300\n",
+    payments="payment_id,invoice_id,payment_date,amount\n"
+    "P1,A,2024-02-05,250\nP2,A,2024-02-12,200\nP3,B,2024-02-20,300\nP4,C,2024-02-22,150\n",
+    actions="action_id,customer_id,invoice_id,action_date,channel,outcome,promised_date,"
+    "promised_amount\n"
+    # window 02-01…02-13: 250 + 200 = 450 ≥ 400: kept
+    "a1,C1,A,2024-02-01,phone,promise_to_pay,2024-02-10,400\n"
+    # window 02-05…02-18: nothing (300 comes on 02-20): broken, 600
+    "a2,C1,B,2024-02-05,phone,promise_to_pay,2024-02-15,600\n"
+    # no invoice: the customer's payments, 02-10…02-23: 150 ≥ 100: kept
+    "a3,C2,,2024-02-10,email,promise_to_pay,2024-02-20,100\n"
+    # date + 3 days in March: not yet due in February
+    "a4,C1,A,2024-02-25,phone,promise_to_pay,2024-03-05,100\n"
+    # no amount: kept only if C is paid in full by 02-28; 150 of 300: broken, its 300 open
+    "a6,C2,C,2024-02-01,letter,promise_to_pay,2024-02-25,\n"
+    # not a promise
+    "a7,C1,A,2024-02-02,email,no_answer,,\n",
+)
+
+
+def test_promises_kept_and_broken(engine, tmp_path):
+    load(engine, tmp_path, **PROMISES)
+    k = kpis(engine, FEB)
+    assert k["promise_kept_rate"] == pytest.approx(50.0)  # a1 and a3 of a1, a2, a3, a6
+    with metric_engine(engine) as eng:
+        p = eng.measures(FEB).promises
+    assert (p.due, p.kept, p.broken, p.broken_cents) == (4, 2, 2, 90_000)  # 600 + 300
+    # a promise only counts in the period its date + 3 days falls in
+    march = kpis(engine, Period(D(2024, 3, 1), D(2024, 3, 31)))
+    assert march["promise_kept_rate"] == 0.0  # a4: nothing paid on A after 02-25
+
+
+PLANS = dict(
+    invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+    "D,C3,2024-01-01,2024-01-15,900\nE,C4,2024-01-01,2024-01-15,500\n",
+    payments="payment_id,invoice_id,payment_date,amount\n"
+    "P1,D,2024-01-20,100\nP2,D,2024-02-09,300\nP3,D,2024-02-19,250\nP4,E,2024-02-14,200\n",
+    plans="plan_id,customer_id,invoice_id,instalment,due_date,amount,agreed_date\n"
+    # the 100 of 01-20 came before the agreement: it does not count
+    "PL1,C3,D,1,2024-02-05,300,2024-02-01\n"  # by 02-10: 300 ≥ 300, kept
+    "PL1,C3,D,2,2024-02-15,300,2024-02-01\n"  # by 02-20: 550 < 600, late
+    "PL1,C3,D,3,2024-02-26,300,2024-02-01\n"  # by 03-02: not due in February
+    "PL2,C4,,1,2024-02-10,200,\n",  # no invoice: the customer's payments, 200 by 02-15: kept
+)
+
+
+def test_plan_instalments_kept_and_late(engine, tmp_path):
+    load(engine, tmp_path, **PLANS)
+    k = kpis(engine, FEB)
+    assert k["plan_kept_rate"] == pytest.approx(200 / 3)
+    with metric_engine(engine) as eng:
+        plans = eng.measures(FEB).plans
+    assert (plans.due, plans.kept, plans.late) == (3, 2, 1)
+    # March: instalment 3, by 03-02: 550 paid since the agreement < 900
+    assert kpis(engine, Period(D(2024, 3, 1), D(2024, 3, 31)))["plan_kept_rate"] == 0.0
+
+
+DISPUTES = dict(
+    invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+    "F,C5,2024-01-05,2024-02-04,1000\nG,C5,2024-01-05,2024-02-04,400\n"
+    "H,C5,2024-01-05,2024-02-04,200\n",
+    payments="payment_id,invoice_id,payment_date,amount\nP1,F,2024-02-10,300\n",
+    reasons="invoice_id,reason,owner,recorded_date,resolved_date\n"
+    "F,price_dispute,,2024-01-10,\n"  # open: F's 700 still owed
+    "F,forgotten,,2024-01-15,2024-02-15\n"  # resolved in February: 31 days
+    "G,quality_dispute,,2024-02-01,2024-02-11\n"  # resolved in February: 10 days
+    "H,invoice_error,,2024-01-20,2024-03-10\n",  # resolved after T: open at T, 200
+)
+
+
+def test_disputes_open_and_resolution_days(engine, tmp_path):
+    load(engine, tmp_path, **DISPUTES)
+    k = kpis(engine, FEB)
+    assert k["disputes_open"] == {"invoices": 2, "amount": 900.0}  # F (700) and H (200)
+    assert k["dispute_resolution_days"] == pytest.approx(20.5)  # median of 31 and 10
+    with metric_engine(engine) as eng:
+        by_owner = eng.measures(FEB).disputes.by_owner
+    assert by_owner["Sales"] == {"open_invoices": 1, "open_cents": 70_000, "resolution_days": 10.0}
+    assert by_owner["Billing (ADV)"]["open_cents"] == 20_000
+    assert by_owner["Customer"] == {"open_invoices": 0, "open_cents": 0, "resolution_days": 31.0}
+    # as of 01-31, nothing resolved yet in January and F, H open with nothing paid
+    jan = kpis(engine, Period(D(2024, 1, 1), D(2024, 1, 31)))
+    assert jan["disputes_open"] == {"invoices": 2, "amount": 1200.0}  # G recorded in February
+    assert jan["dispute_resolution_days"] is None
+
+
+def test_no_promise_plan_or_dispute_is_null_not_zero(engine, tmp_path):
+    load(engine, tmp_path, invoices=PLANS["invoices"])
+    k = kpis(engine, FEB)
+    assert k["promise_kept_rate"] is None and k["plan_kept_rate"] is None
+    assert k["disputes_open"] == {"invoices": 0, "amount": 0.0}
+    assert k["dispute_resolution_days"] is None
