@@ -118,6 +118,39 @@ if customer:
             view,
             {"channel": "Channel", "actions": "Actions"},
         )
+    left, right = st.columns(2)
+    with left:
+        st.subheader(view.t("Promises to pay"))
+        widgets.table(
+            detail["promises"],
+            f"promises_{customer}",
+            view,
+            {
+                "action_date": "Made on",
+                "invoice_id": "Invoice",
+                "promised_date": "Promised for",
+                "promised_eur": "Amount",
+                "promise_status": "Status",
+                "collector": "Collector",
+            },
+            height=300,
+        )
+    with right:
+        st.subheader(view.t("Payment plans"))
+        widgets.table(
+            detail["plans"],
+            f"plans_{customer}",
+            view,
+            {
+                "plan_id": "Plan",
+                "instalment": "Instalment",
+                "due_date": "Due date",
+                "amount_eur": "Amount",
+                "invoice_id": "Invoice",
+                "instalment_status": "Status",
+            },
+            height=300,
+        )
     st.subheader(view.t("Payments"))
     widgets.table(
         detail["payments"],

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.app import cache, login, state, widgets
-from dashboard.metrics import AGING_BUCKETS, METRICS
+from dashboard.metrics import AGING_BUCKETS, CARDS, METRICS
 from dashboard.presentation import charts
 from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_kpi, fmt_value
 
@@ -17,6 +17,7 @@ prev_p = view.compared
 before = cache.kpis(prev_p.start, prev_p.end, view.key)
 targets = cache.settings("target.")
 
+# cash; its cost and what customers say; what was promised and what is disputed
 cards = [
     "receivables",
     "overdue_pct",
@@ -26,8 +27,19 @@ cards = [
     "cost_to_collect",
     "csat",
     "nps",
+    "promise_kept_rate",
+    "plan_kept_rate",
+    "disputes_open",
+    "dispute_resolution_days",
 ]
-for row in (cards[:4], cards[4:]):
+
+
+def counted(k: dict) -> dict:
+    """The figures of a card: open disputes by their count (the amount goes under it)."""
+    return {**k, "disputes_open": k["disputes_open"]["invoices"]}
+
+
+for row in (cards[:4], cards[4:8], cards[8:]):
     for col, name in zip(st.columns(4), row, strict=True):
         with col:
             note = None
@@ -51,10 +63,24 @@ for row in (cards[:4], cards[4:]):
                 )
             if name == "cost_to_collect" and now["collection_cost"] is None:
                 note = view.t("no cost data loaded")  # unknown, not free
-            widgets.kpi_card(name, now, before, view, targets.get(name), note)
+            if name == "promise_kept_rate" and now[name] is None:
+                note = view.t("no promise to pay due in this period")
+            if name == "plan_kept_rate" and now[name] is None:
+                note = view.t("no plan instalment due in this period")
+            if name == "disputes_open" and now[name]["invoices"]:
+                note = view.t(
+                    "{amount} at stake",
+                    amount=fmt_value(now[name]["amount"], "EUR", view.lang, view.currency),
+                )
+            if name == "dispute_resolution_days" and now[name] is None:
+                note = view.t("no dispute resolved in this period")
+            widgets.kpi_card(name, counted(now), counted(before), view, targets.get(name), note)
 
 st.subheader(view.t("Monthly trends"))
 trend_names = (
+    "promise_kept_rate",
+    "plan_kept_rate",
+    "dispute_resolution_days",
     "dso",
     "best_possible_dso",
     "recovery_rate",
@@ -77,6 +103,8 @@ EMPTY_TREND = {
     "csat": "No survey answers in these 12 months.",
     "nps": "No survey answers in these 12 months.",
     "cost_to_collect": "No cost data loaded.",
+    "promise_kept_rate": "No promise to pay or plan instalment due in these 12 months.",
+    "dispute_resolution_days": "No dispute resolved in these 12 months.",
 }
 panels = [
     (("dso", "best_possible_dso"), view.t("Days"), dso_target),
@@ -85,9 +113,11 @@ panels = [
     (("csat",), "%", None),
     (("nps",), "NPS", None),
     (("cost_to_collect",), "%", None),
+    (("promise_kept_rate", "plan_kept_rate"), "%", None),
+    (("dispute_resolution_days",), view.t("Days"), None),
 ]
-for row in (panels[:3], panels[3:]):
-    for col, (names, unit, target) in zip(st.columns(3), row, strict=True):
+for row in (panels[:3], panels[3:6], panels[6:]):
+    for col, (names, unit, target) in zip(st.columns(3), row, strict=False):
         with col:
             if months[list(names)].isna().all().all():  # a lone 0 tick would say 0
                 st.markdown(f"**{' · '.join(labels(*names).values())}**")
@@ -130,17 +160,18 @@ if view.can("exports"):
 
 with st.expander(view.t("Download the KPI table")):
     # each value as its card shows it: its unit and decimals, in the reader's language
+    shown_now, shown_before = counted(now), counted(before)
     rows = [
         {
             "kpi": m.label_in(view.lang),
-            "value": fmt_kpi(m.name, now[m.name], view.lang, view.currency),
-            "previous": fmt_kpi(m.name, before[m.name], view.lang, view.currency),
+            "value": fmt_kpi(m.name, shown_now[m.name], view.lang, view.currency),
+            "previous": fmt_kpi(m.name, shown_before[m.name], view.lang, view.currency),
             "target": fmt_kpi(m.name, float(targets[m.name]), view.lang, view.currency)
             if targets.get(m.name) not in (None, "")
             else "—",
             "formula": m.formula_in(view.lang),
         }
-        for m in METRICS.values()
+        for m in CARDS.values()
     ]
     widgets.table(
         pd.DataFrame(rows),

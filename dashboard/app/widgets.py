@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.app import login
 from dashboard.app.state import View
-from dashboard.metrics import METRICS
+from dashboard.metrics import CARDS
 from dashboard.presentation.exports import to_csv_bytes, to_xlsx_bytes
 from dashboard.presentation.i18n import (
     KPI_HELP_PREFIX,
@@ -45,7 +45,7 @@ def delta_text(name: str, value, previous, view: View) -> str | None:
     """
     if value is None or previous is None:
         return None
-    unit, digits = METRICS[name].unit, METRICS[name].digits
+    unit, digits = CARDS[name].unit, CARDS[name].digits
     diff = value - previous
     sign = "-" if diff < 0 else "+"
     size = abs(diff)
@@ -60,7 +60,7 @@ def is_flat(name: str, value, previous) -> bool:
     """A change too small to show at the card's precision has no colour."""
     if value is None or previous is None:
         return True
-    digits = 2 if METRICS[name].unit == "EUR" else 1
+    digits = 2 if CARDS[name].unit == "EUR" else 1
     return round(abs(value - previous), digits) == 0
 
 
@@ -77,7 +77,7 @@ def kpi_card(
 ) -> None:
     """Value with its unit, change against the previous period coloured by whether it is good,
     the target if one is set, and the formula on hover."""
-    m = METRICS[name]
+    m = CARDS[name]
     value = current.get(name)
     colour = {"up": "normal", "down": "inverse", "none": "off"}[m.better]
     if is_flat(name, value, previous.get(name)):

@@ -271,7 +271,11 @@ def build(
         ~promise, act["action_date"] + dt.timedelta(days=7)
     )
     act.loc[~promise, "promised_date"] = None
+    # a promise is for the invoice's amount: kept or broken by what the payments then did
+    act["promised_amount"] = act["invoice_id"].map(dict(zip(ids, amounts, strict=True)))
+    act.loc[~promise, "promised_amount"] = None
     rea = pd.DataFrame(reasons, columns=["invoice_id", "reason", "recorded_date", "resolved_date"])
+    plans = build_plans(seed_of(rng), inv, never, late, end)
 
     surveys = build_surveys(rng, cust, inv, act, late, disputed, method, starts, end)
     costs = build_costs(rng, starts, customers)
@@ -281,10 +285,60 @@ def build(
         "invoices": inv,
         "payments": pay,
         "actions": act,
+        "plans": plans,
         "reasons": rea,
         "surveys": surveys,
         "costs": costs,
     }
+
+
+def seed_of(rng) -> int:
+    """A seed for a side stream of draws, taken without drawing from ``rng`` (the rest of the
+    dataset stays as it was before plans existed)."""
+    return int(rng.bit_generator.state["state"]["state"] % 2**32)
+
+
+def build_plans(seed: int, inv, never, late, end) -> pd.DataFrame:
+    """Payment plans for about a third of the invoices paid over 30 days late or never: agreed
+    20 days after the due date, three monthly instalments from 10 days after that. Whether an
+    instalment is kept follows from the invoice's real payments (paid at once: the later
+    instalments are kept too; never paid: every instalment is late)."""
+    rng = np.random.default_rng(seed)
+    candidates = np.flatnonzero((late > 30) | never)
+    chosen = candidates[rng.random(len(candidates)) < 0.35]
+    rows = []
+    for i in chosen:
+        due = inv["due_date"].iat[i]
+        agreed = due + dt.timedelta(days=20)
+        if agreed > end:
+            continue
+        amount = round(float(inv["amount"].iat[i]), 2)
+        third = round(amount / 3, 2)
+        parts = [third, third, round(amount - 2 * third, 2)]
+        for k, part in enumerate(parts, start=1):
+            rows.append(
+                (
+                    f"PL{i:06d}",
+                    inv["customer_id"].iat[i],
+                    inv["invoice_id"].iat[i],
+                    k,
+                    agreed + dt.timedelta(days=10 + 30 * (k - 1)),
+                    part,
+                    agreed,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "plan_id",
+            "customer_id",
+            "invoice_id",
+            "instalment",
+            "due_date",
+            "amount",
+            "agreed_date",
+        ],
+    )
 
 
 def build_surveys(rng, cust, inv, act, late, disputed, method, starts, end) -> pd.DataFrame:

@@ -9,13 +9,14 @@ from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.periods import Period
 from dashboard.metrics.engine import kpis, metric_engine
 from dashboard.metrics.measures import AGING_BUCKETS
-from dashboard.metrics.registry import KPI_KEYS, METRICS, Metric
+from dashboard.metrics.registry import CARDS, KPI_KEYS, METRICS, Metric
 from dashboard.metrics.sql import data_end_date, default_period, last_open_date
 
 __all__ = [
     "AGING_BUCKETS",
     "KPI_KEYS",
     "METRICS",
+    "CARDS",
     "NO_FILTER",
     "Filters",
     "Metric",

@@ -20,6 +20,7 @@ from dashboard.core.filters import Filters
 from dashboard.core.money import money
 from dashboard.core.periods import Period, month_start, months_back
 from dashboard.core.taxonomy import FALLBACK_OWNER
+from dashboard.metrics import events
 from dashboard.metrics.engine import metric_engine
 from dashboard.metrics.measures import SurveyCounts
 from dashboard.metrics.registry import METRICS
@@ -697,7 +698,8 @@ def _avg_days_late_by_customer(engine: Engine, end: dt.date, filters: Filters) -
 
 
 def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str, pd.DataFrame]:
-    """One customer at T: profile, open items, payments, reminders, reasons, survey answers."""
+    """One customer at T: profile, open items, payments, reminders, promises to pay and plan
+    instalments (each judged by SPEC's rule), reasons, survey answers."""
     items = open_items_query(end).where(INV.c.customer_id == customer_id).subquery()
     with engine.connect() as conn:
         profile = pd.DataFrame(
@@ -852,8 +854,33 @@ def customer_detail(engine: Engine, customer_id: str, end: dt.date) -> dict[str,
         if not actions.empty
         else pd.DataFrame(columns=["channel", "actions"])
     )
+    with engine.connect() as conn:
+        promises = pd.DataFrame(
+            events.customer_promises(conn, customer_id, end),
+            columns=[
+                "action_date",
+                "invoice_id",
+                "promised_date",
+                "promised_eur",
+                "promise_status",
+                "collector",
+            ],
+        )
+        plans = pd.DataFrame(
+            events.customer_plans(conn, customer_id, end),
+            columns=[
+                "plan_id",
+                "instalment",
+                "due_date",
+                "amount_eur",
+                "invoice_id",
+                "instalment_status",
+            ],
+        )
     return {
         "profile": profile,
+        "promises": promises,
+        "plans": plans,
         "open_items": open_items,
         "payments": payments,
         "actions": actions,

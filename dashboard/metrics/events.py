@@ -75,58 +75,99 @@ def _customer_filter(q, column, selected):
     return q if selected is None else q.where(column.in_(selected))
 
 
+PROMISE_COLUMNS = (
+    ACT.c.customer_id,
+    ACT.c.invoice_id,
+    ACT.c.action_date,
+    ACT.c.promised_date,
+    ACT.c.promised_amount_cents,
+    ACT.c.collector,
+)
+
+
 def promise_totals(conn: Connection, period: Period, selected=None) -> PromiseTotals:
-    """Kept: the completed payments of its invoice (of its customer when it names none), dated
-    from the action to the promised date + 3 days, reach the promised amount, or its invoice
-    is paid in full by then. A promise with neither an invoice nor an amount is kept by any
-    completed payment of its customer in that window."""
+    """Promises whose date + 3 days falls in P, judged by :func:`judge_promises`."""
     grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
-    q = select(
-        ACT.c.customer_id,
-        ACT.c.invoice_id,
-        ACT.c.action_date,
-        ACT.c.promised_date,
-        ACT.c.promised_amount_cents,
-    ).where(
+    q = select(*PROMISE_COLUMNS).where(
         live(ACT),
         ACT.c.outcome == "promise_to_pay",
         ACT.c.promised_date.between(d(period.start - grace), d(period.end - grace)),
     )
     promises = conn.execute(_customer_filter(q, ACT.c.customer_id, selected)).all()
+    verdicts = judge_promises(conn, promises)
+    kept = sum(ok for ok, _ in verdicts)
+    broken_cents = sum(at_stake for ok, at_stake in verdicts if not ok)
+    return PromiseTotals(len(promises), kept, broken_cents)
+
+
+def judge_promises(conn: Connection, promises) -> list[tuple[bool, int]]:
+    """Per promise (rows of ``PROMISE_COLUMNS``): whether it was kept, and what it put at stake
+    (its amount, else its invoice's open amount on the day it was made). Kept: the completed
+    payments of its invoice (of its customer when it names none), dated from the action to the
+    promised date + 3 days, reach the promised amount, or its invoice is paid in full by
+    then; a promise with neither an invoice nor an amount is kept by any completed payment of
+    its customer in that window."""
     if not promises:
-        return PromiseTotals()
+        return []
+    grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
     last = max(to_date(p.promised_date) for p in promises) + grace
     invoices = {p.invoice_id for p in promises if p.invoice_id}
     customers = {p.customer_id for p in promises if not p.invoice_id}
     amounts, by_invoice, by_customer = _payments(conn, invoices, customers, last)
-    due = kept = broken_cents = 0
+    out = []
     for p in promises:
         start, deadline = to_date(p.action_date), to_date(p.promised_date) + grace
-        due += 1
+        promised = p.promised_amount_cents
         if p.invoice_id:
             history = by_invoice.get(p.invoice_id, [])
             window = sum(c for day, c in history if start <= day <= deadline)
-            paid_by_deadline = sum(c for day, c in history if day <= deadline)
             owed = amounts.get(p.invoice_id)
+            paid_by_deadline = sum(c for day, c in history if day <= deadline)
             settled = owed is not None and paid_by_deadline >= owed - WITHIN
-            reached = p.promised_amount_cents is not None and window >= p.promised_amount_cents
-            ok = settled or reached
+            ok = settled or (promised is not None and window >= promised)
             open_then = max(0, (owed or 0) - sum(c for day, c in history if day < start))
         else:
             history = by_customer.get(p.customer_id, [])
             window = sum(c for day, c in history if start <= day <= deadline)
-            ok = (
-                window >= p.promised_amount_cents
-                if p.promised_amount_cents is not None
-                else window > 0
-            )
+            ok = window >= promised if promised is not None else window > 0
             open_then = 0
-        if ok:
-            kept += 1
-        else:
-            amount = p.promised_amount_cents
-            broken_cents += amount if amount is not None else open_then
-    return PromiseTotals(due, kept, broken_cents)
+        out.append((ok, promised if promised is not None else open_then))
+    return out
+
+
+def customer_promises(conn: Connection, customer_id: str, end: dt.date) -> list[dict]:
+    """A customer's promises made by T, newest first: kept, broken, or live (its date + 3 days
+    not yet passed at T, so not yet judged)."""
+    grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
+    rows = conn.execute(
+        select(*PROMISE_COLUMNS)
+        .where(
+            live(ACT),
+            ACT.c.outcome == "promise_to_pay",
+            ACT.c.customer_id == customer_id,
+            ACT.c.action_date <= d(end),
+            ACT.c.promised_date.is_not(None),
+        )
+        .order_by(ACT.c.action_date.desc())
+    ).all()
+    judged = [r for r in rows if to_date(r.promised_date) + grace <= end]
+    verdicts = dict(zip(map(id, judged), judge_promises(conn, judged), strict=True))
+    out = []
+    for r in rows:
+        verdict = verdicts.get(id(r))
+        out.append(
+            {
+                "action_date": to_date(r.action_date),
+                "invoice_id": r.invoice_id,
+                "promised_date": to_date(r.promised_date),
+                "promised_eur": None
+                if r.promised_amount_cents is None
+                else r.promised_amount_cents / 100,
+                "promise_status": "live" if verdict is None else "kept" if verdict[0] else "broken",
+                "collector": r.collector,
+            }
+        )
+    return out
 
 
 def _payments(conn: Connection, invoices: set, customers: set, last: dt.date):
@@ -165,38 +206,50 @@ def _chunks(values: list, size: int = 500):
         yield values[i : i + size]
 
 
+PLAN_COLUMNS = (
+    PLAN.c.plan_id,
+    PLAN.c.customer_id,
+    PLAN.c.invoice_id,
+    PLAN.c.instalment,
+    PLAN.c.due_date,
+    PLAN.c.amount_cents,
+    PLAN.c.agreed_date,
+)
+
+
 def plan_totals(conn: Connection, period: Period, selected=None) -> PlanTotals:
-    """Kept: the plan's completed payments (on its invoices, or its customer's when it names
-    none; dated on or after its agreed date when it has one) reach its instalments summed up
-    to this one, by this one's due date + 5 days."""
+    """Instalments whose due date + 5 days falls in P, judged by :func:`judge_plans`."""
     grace = dt.timedelta(days=PLAN_GRACE_DAYS)
     due_plans = select(PLAN.c.plan_id).where(
         live(PLAN), PLAN.c.due_date.between(d(period.start - grace), d(period.end - grace))
     )
     due_plans = _customer_filter(due_plans, PLAN.c.customer_id, selected)
     rows = conn.execute(
-        select(
-            PLAN.c.plan_id,
-            PLAN.c.customer_id,
-            PLAN.c.invoice_id,
-            PLAN.c.instalment,
-            PLAN.c.due_date,
-            PLAN.c.amount_cents,
-            PLAN.c.agreed_date,
-        ).where(live(PLAN), PLAN.c.plan_id.in_(due_plans))
+        select(*PLAN_COLUMNS).where(live(PLAN), PLAN.c.plan_id.in_(due_plans))
     ).all()
+    verdicts = judge_plans(conn, rows, period.end)
+    due = [ok for r, ok in verdicts if period.start <= to_date(r.due_date) + grace <= period.end]
+    return PlanTotals(len(due), sum(bool(ok) for ok in due))
+
+
+def judge_plans(conn: Connection, rows, end: dt.date) -> list[tuple[object, bool | None]]:
+    """Per instalment (rows of ``PLAN_COLUMNS``, whole plans), in due order: kept when the
+    plan's completed payments (on its invoices, or its customer's when it names none; dated on
+    or after its agreed date when it has one) reach its instalments summed up to this one by
+    this one's due date + 5 days; ``None`` while that day is after ``end``."""
     if not rows:
-        return PlanTotals()
+        return []
+    grace = dt.timedelta(days=PLAN_GRACE_DAYS)
     plans: dict[str, list] = defaultdict(list)
     for r in rows:
         plans[r.plan_id].append(r)
-    last = max(to_date(r.due_date) for r in rows) + grace
+    last = min(max(to_date(r.due_date) for r in rows) + grace, end)
     invoices = {r.invoice_id for r in rows if r.invoice_id}
     customers = {r.customer_id for r in rows}
     _, by_invoice, by_customer = _payments(conn, invoices, customers, last)
-    due = kept = 0
-    for instalments in plans.values():
-        instalments.sort(key=lambda r: (to_date(r.due_date), r.instalment))
+    out = []
+    for plan_id in sorted(plans):
+        instalments = sorted(plans[plan_id], key=lambda r: (to_date(r.due_date), r.instalment))
         own = {r.invoice_id for r in instalments if r.invoice_id}
         if own:
             paid = [p for i in sorted(own) for p in by_invoice.get(i, [])]
@@ -209,12 +262,30 @@ def plan_totals(conn: Connection, period: Period, selected=None) -> PlanTotals:
         for r in instalments:
             owed += int(r.amount_cents)
             deadline = to_date(r.due_date) + grace
-            if not period.start <= deadline <= period.end:
-                continue
-            due += 1
-            if sum(c for day, c in paid if day <= deadline) >= owed - WITHIN:
-                kept += 1
-    return PlanTotals(due, kept)
+            if deadline > end:
+                out.append((r, None))
+            else:
+                out.append((r, sum(c for day, c in paid if day <= deadline) >= owed - WITHIN))
+    return out
+
+
+def customer_plans(conn: Connection, customer_id: str, end: dt.date) -> list[dict]:
+    """A customer's plan instalments, by plan and due date: kept, late, or upcoming (its due
+    date + 5 days not yet passed at T)."""
+    rows = conn.execute(
+        select(*PLAN_COLUMNS).where(live(PLAN), PLAN.c.customer_id == customer_id)
+    ).all()
+    return [
+        {
+            "plan_id": r.plan_id,
+            "instalment": int(r.instalment),
+            "due_date": to_date(r.due_date),
+            "amount_eur": int(r.amount_cents) / 100,
+            "invoice_id": r.invoice_id,
+            "instalment_status": "upcoming" if ok is None else "kept" if ok else "late",
+        }
+        for r, ok in judge_plans(conn, rows, end)
+    ]
 
 
 def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTotals:

@@ -17,7 +17,7 @@ from dashboard.core.money import money, ratio
 from dashboard.core.periods import month_start
 from dashboard.metrics.measures import Measures
 
-UNITS = ("EUR", "days", "%", "score")  # EUR stands for the reporting currency
+UNITS = ("EUR", "days", "%", "score", "count")  # EUR stands for the reporting currency
 
 
 @dataclass(frozen=True)
@@ -394,6 +394,23 @@ _DECLARED = [
 ]
 
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
+
+# A figure with a card but no scalar key of its own in the JSON (``disputes_open`` holds a count
+# and an amount there): declared here alike, for the cards and the README.
+OPEN_DISPUTES = Metric(
+    "disputes_open",
+    "Open disputes",
+    "Litiges ouverts",
+    "count",
+    "down",
+    "Open disputes = invoices with a reason record recorded by T and not resolved by T (no "
+    "resolved date, or one after T), and the sum of their open amounts at T.",
+    "Litiges ouverts = factures ayant un motif saisi au plus tard à T et non résolu à T (sans "
+    "date de résolution, ou une date après T), et la somme de leurs montants ouverts à T.",
+    lambda s: s.disputes.open_invoices,
+    digits=0,
+)
+CARDS: dict[str, Metric] = {**METRICS, OPEN_DISPUTES.name: OPEN_DISPUTES}
 
 # ``encaisse kpis --json``: the period and currency, every declared KPI in order (with
 # ``disputes_open``, a count and an amount, where SPEC.md lists it), then the structured figures.

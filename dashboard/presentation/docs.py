@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dashboard.metrics import METRICS
+from dashboard.metrics import CARDS
 from data_loaders.kinds import KINDS
 
 
 def kpi_table() -> str:
     """Markdown table of every KPI: name, unit, which way is good, formula (its docstring)."""
     lines = ["| KPI | key | unit | good when | formula |", "|---|---|---|---|---|"]
-    for m in METRICS.values():
+    for m in CARDS.values():
         better = {"up": "higher", "down": "lower", "none": "—"}[m.better]
         lines.append(f"| {m.label} | `{m.name}` | {m.unit} | {better} | {m.formula} |")
     return "\n".join(lines)

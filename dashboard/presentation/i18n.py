@@ -7,7 +7,7 @@ import datetime as dt
 import math
 from functools import partial
 
-from dashboard.metrics.registry import METRICS
+from dashboard.metrics.registry import CARDS, METRICS
 
 LANGS = ("en", "fr")
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
@@ -423,6 +423,20 @@ FR: dict[str, str] = {
     "Browse files": "Parcourir",
     "Batch": "Lot",
     "Nothing to show.": "Rien à afficher.",
+    "no promise to pay due in this period": "aucune promesse de paiement échue sur la période",
+    "no plan instalment due in this period": "aucune échéance de plan sur la période",
+    "{amount} at stake": "{amount} en jeu",
+    "no dispute resolved in this period": "aucun litige résolu sur la période",
+    "No promise to pay or plan instalment due in these 12 months.": (
+        "Aucune promesse de paiement ni échéance de plan sur ces 12 mois."
+    ),
+    "No dispute resolved in these 12 months.": "Aucun litige résolu sur ces 12 mois.",
+    "Promises to pay": "Promesses de paiement",
+    "Payment plans": "Échéanciers",
+    "Made on": "Faite le",
+    "Promised for": "Promise pour le",
+    "Plan": "Échéancier",
+    "Instalment": "Échéance",
     "{mb} MB per file": "{mb} Mo par fichier",
     "Page not found": "Page introuvable",
     "No page you may open has this address: the first page opens instead.": (
@@ -433,7 +447,7 @@ FR: dict[str, str] = {
 
 # KPI labels are declared with their French in the KPI registry; ``t()`` knows them from there
 # (a table column or a chart legend named after a KPI).
-FR.update({m.label: m.label_fr for m in METRICS.values()})
+FR.update({m.label: m.label_fr for m in CARDS.values()})
 
 KPI_HELP_PREFIX = {"en": "Formula: ", "fr": "Formule : "}
 
@@ -558,7 +572,7 @@ def unit_label(unit: str, lang: str = "en", currency: str = "EUR") -> str:
 
 def fmt_kpi(name: str, value, lang: str = "en", currency: str = "EUR") -> str:
     """A KPI's value as its declaration says: its unit and its number of decimals."""
-    metric = METRICS[name]
+    metric = CARDS[name]
     return fmt_value(value, metric.unit, lang, currency, metric.digits)
 
 

@@ -100,6 +100,16 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "setting": ("Setting", "Réglage"),
         "taxonomy": ("Taxonomy", "Taxonomie"),
     },
+    "promise_status": {
+        "kept": ("Kept", "Tenue"),
+        "broken": ("Broken", "Non tenue"),
+        "live": ("Not yet due", "En cours"),
+    },
+    "instalment_status": {
+        "kept": ("Kept", "Tenue"),
+        "late": ("Late", "En retard"),
+        "upcoming": ("Upcoming", "À venir"),
+    },
     "reason": {code: (en, fr) for code, en, fr, _ in DEFAULT_REASONS},
     "owner": {owner: (owner, fr) for owner, fr in OWNERS.items()},
 }

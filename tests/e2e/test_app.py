@@ -34,6 +34,9 @@ CARDS = [
     "cost_to_collect",
     "csat",
     "nps",
+    "promise_kept_rate",
+    "plan_kept_rate",
+    "dispute_resolution_days",
 ]
 
 
@@ -74,7 +77,10 @@ def shown(at: AppTest) -> dict[str, str]:
 
 def expected(url: str, filters: Filters | None = None, lang: str = "en") -> dict[str, str]:
     k = kpis(engine_for(url), Period(END - dt.timedelta(days=89), END), filters or Filters())
-    return {METRICS[n].label if lang == "en" else n: fmt_kpi(n, k[n], lang) for n in CARDS}
+    out = {METRICS[n].label if lang == "en" else n: fmt_kpi(n, k[n], lang) for n in CARDS}
+    # open disputes: the card counts the invoices (their amount is written under it)
+    out["Open disputes" if lang == "en" else "disputes_open"] = str(k["disputes_open"]["invoices"])
+    return out
 
 
 def test_overview_cards_equal_the_metric_layer(app, demo_url):

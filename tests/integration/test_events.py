@@ -123,3 +123,22 @@ def test_no_promise_plan_or_dispute_is_null_not_zero(engine, tmp_path):
     assert k["promise_kept_rate"] is None and k["plan_kept_rate"] is None
     assert k["disputes_open"] == {"invoices": 0, "amount": 0.0}
     assert k["dispute_resolution_days"] is None
+
+
+def test_a_customers_promises_and_instalments_each_say_where_they_stand(engine, tmp_path):
+    from dashboard.metrics.analytics import customer_detail
+
+    load(engine, tmp_path, **PROMISES)
+    promises = customer_detail(engine, "C1", D(2024, 2, 29))["promises"]
+    # newest first; a4 is due on 03-08, after T: not yet judged
+    assert list(promises["promise_status"]) == ["live", "broken", "kept"]
+    assert list(promises["promised_eur"]) == [100.0, 600.0, 400.0]
+    load(
+        engine,
+        tmp_path,
+        **{k: v for k, v in PLANS.items() if k != "invoices"},
+        invoices=PLANS["invoices"],
+    )
+    plans = customer_detail(engine, "C3", D(2024, 2, 29))["plans"]
+    assert list(plans["instalment_status"]) == ["kept", "late", "upcoming"]
+    assert list(plans["amount_eur"]) == [300.0, 300.0, 300.0]
