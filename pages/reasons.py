@@ -121,6 +121,77 @@ else:
             },
         )
 
+st.subheader(view.t("Disputes by owner"))
+st.caption(
+    view.t(
+        "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
+        "what they still owe. Resolution: median days from recorded to resolved, of the "
+        "reasons resolved in the period (and in the period before it)."
+    )
+)
+scorecard = cache.dispute_scorecard(view.start, view.end, view.key)
+targets = cache.settings("target.resolution_days.")
+if scorecard.empty:
+    widgets.empty_note(view)
+else:
+    target_days = scorecard["owner"].map(
+        lambda o: float(targets[o]) if targets.get(o) not in (None, "") else None
+    )
+    scorecard["target_days"] = target_days
+    scorecard["on_target"] = [
+        None if pd.isna(t) or pd.isna(r) else view.t("yes" if r <= t else "no")
+        for r, t in zip(scorecard["resolution_days"], target_days, strict=True)
+    ]
+    scorecard["owner"] = scorecard["owner"].map(owner_label)
+    widgets.table(
+        scorecard,
+        "dispute_scorecard",
+        view,
+        {
+            "owner": "Owner",
+            "open_invoices": "Open disputes",
+            "open_eur": "At stake",
+            "oldest_days": "Oldest (days)",
+            "resolution_days": "Median resolution (days)",
+            "previous_resolution_days": "Period before (days)",
+            "target_days": "Target (days)",
+            "on_target": "Within target",
+        },
+    )
+    if view.can("customers"):  # the list names customers
+        chosen = st.session_state.get("owner")  # the drill-down's owner, when one is chosen
+        issues = cache.open_disputes(view.end, view.key)
+        if chosen:
+            issues = issues[issues["owner"] == chosen]
+        st.markdown(
+            "**"
+            + (
+                view.t("Open issues of {owner}", owner=widgets.plain(owner_label(chosen)))
+                if chosen
+                else view.t("Open issues")
+            )
+            + "**"
+        )
+        issues = issues.assign(
+            reason=issues["reason"].map(lambda c: label_of.get(c, c)),
+            owner=issues["owner"].map(owner_label),
+        )
+        widgets.table(
+            issues,
+            f"open_issues_{chosen or 'all'}",
+            view,
+            {
+                "invoice_id": "Invoice",
+                "customer_id": "Customer",
+                "name": "Name",
+                "reason": "Reason",
+                "owner": "Owner",
+                "recorded_date": "Recorded",
+                "days_open": "Days open",
+                "open_eur": "Open",
+            },
+        )
+
 if view.can("admin"):  # the taxonomy is an administrator's setting
     with st.expander(view.t("Taxonomy: who owns each cause")):
         editable = pd.DataFrame(codes)[["code", "label_en", "label_fr", "owner"]]
@@ -141,6 +212,38 @@ if view.can("admin"):  # the taxonomy is an administrator's setting
                 ),
             },
         )
+        st.markdown("**" + view.t("Resolution target per owner (days)") + "**")
+        owner_targets = cache.settings("target.resolution_days.")
+        edited_targets = st.data_editor(
+            pd.DataFrame(
+                {
+                    "owner": list(OWNERS),
+                    "target": [
+                        float(owner_targets[o]) if owner_targets.get(o) else None for o in OWNERS
+                    ],
+                }
+            ),
+            hide_index=True,
+            disabled=["owner"],
+            key="owner_targets",
+            placeholder="—",
+            column_config={
+                "owner": st.column_config.SelectboxColumn(
+                    view.t("Owner"), options=list(OWNERS), format_func=owner_label
+                ),
+                "target": st.column_config.NumberColumn(view.t("Target (days)"), min_value=0),
+            },
+        )
+        if st.button(view.t("Save targets"), key="save_owner_targets"):
+            for o, value in zip(edited_targets["owner"], edited_targets["target"], strict=True):
+                key = f"target.resolution_days.{o}"
+                if pd.isna(value):
+                    if owner_targets.get(o):
+                        store.delete_setting(cache.engine(), key, view.account.name)
+                else:
+                    store.set_setting(cache.engine(), key, repr(float(value)), view.account.name)
+            cache.clear()
+            st.success(view.t("Targets saved."))
         if st.button(view.t("Save owners"), key="save_owners"):
             for code, owner in zip(edited["code"], edited["owner"], strict=True):
                 if owner != next(c["owner"] for c in codes if c["code"] == code):

@@ -231,6 +231,24 @@ def reason_invoices(
 
 
 @cached
+def _dispute_scorecard(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.dispute_scorecard(engine(), _period(start, end), _filters(key))
+
+
+def dispute_scorecard(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return _dispute_scorecard(version(), start, end, key)
+
+
+@cached
+def _open_disputes(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.open_disputes(engine(), end, _filters(key))
+
+
+def open_disputes(end: dt.date, key: Key) -> pd.DataFrame:
+    return _open_disputes(version(), end, key)
+
+
+@cached
 def _customer_list(data_version: str, end: dt.date, key: Key, search: str) -> pd.DataFrame:
     return analytics.customer_list(engine(), end, _filters(key), search)
 

@@ -252,7 +252,8 @@ def build(
         if c and late[i] > 3 and next(draws) < 0.8:
             recorded = due + dt.timedelta(days=int(rng.integers(5, 15)))
             if recorded <= end:
-                resolved = settled if settled and settled <= end else None
+                # settled before the reason was written down: resolved the day it was
+                resolved = max(settled, recorded) if settled and settled <= end else None
                 reasons.append((inv_id, c, recorded, resolved))
 
     pay = pd.DataFrame(pays, columns=["invoice_id", "payment_date", "amount", "method", "status"])

@@ -547,6 +547,59 @@ def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> 
     return df.sort_values(["month", "owner"], ignore_index=True)
 
 
+def dispute_scorecard(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Per process owner, disputes as SPEC.md section 3 counts them: open at T (invoices and
+    their open amounts), the age of the oldest open one, the median resolution days of those
+    resolved in P and in the period before it (same length)."""
+    with metric_engine(engine) as eng:
+        now = eng.measures(period, filters).disputes.by_owner
+        before = eng.measures(period.previous(), filters).disputes.by_owner
+    rows = [
+        {
+            "owner": owner,
+            "open_invoices": figures["open_invoices"],
+            "open_eur": money(figures["open_cents"]),
+            "oldest_days": figures["oldest_days"],
+            "resolution_days": figures["resolution_days"],
+            "previous_resolution_days": before.get(owner, {}).get("resolution_days"),
+        }
+        for owner, figures in now.items()
+    ]
+    columns = [
+        "owner",
+        "open_invoices",
+        "open_eur",
+        "oldest_days",
+        "resolution_days",
+        "previous_resolution_days",
+    ]
+    out = pd.DataFrame(rows, columns=columns)
+    for col in ("oldest_days",):
+        out[col] = out[col].astype("Int64")
+    return out.sort_values(["open_eur", "owner"], ascending=[False, True], ignore_index=True)
+
+
+def open_disputes(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    """The reason records open at T, oldest first, with their customer's name."""
+    with engine.connect() as conn:
+        rows = events.open_disputes(conn, end, selected_customers(filters))
+        names = dict(conn.execute(select(CUS.c.customer_id, CUS.c.name).where(live(CUS))).all())
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "invoice_id",
+            "customer_id",
+            "reason",
+            "owner",
+            "recorded_date",
+            "days_open",
+            "open_eur",
+        ],
+    )
+    out.insert(2, "name", out["customer_id"].map(names))
+    return out
+
+
 def reason_invoices(
     engine: Engine,
     period: Period,

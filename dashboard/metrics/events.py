@@ -292,13 +292,68 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
     """Open at T: invoices (issued by T) with a reason record recorded by T and not resolved by
     T, with their open amounts at T; resolution days: the median of resolved − recorded over
     the records resolved in P. A record without a recorded date counts from its invoice's
-    issue date."""
+    issue date. Per owner: the same, and the age of its oldest open record."""
+    t = period.end
+    records, open_cents = _disputes(conn, period, selected)
+    open_records = [r for r in records if _open_at(r, t)]
+    resolved = [
+        r
+        for r in records
+        if r.resolved_date is not None and period.start <= to_date(r.resolved_date) <= t
+    ]
+
+    def days(rs) -> float | None:
+        spans = [(to_date(r.resolved_date) - to_date(r.recorded)).days for r in rs]
+        return float(statistics.median(spans)) if spans else None
+
+    by_owner: dict[str, dict] = {}
+    for name in sorted({r.owner for r in records}):
+        mine = [r for r in open_records if r.owner == name]
+        ids = {r.invoice_id for r in mine}
+        by_owner[name] = {
+            "open_invoices": len(ids),
+            "open_cents": sum(open_cents[i] for i in ids),
+            "oldest_days": max(((t - to_date(r.recorded)).days for r in mine), default=None),
+            "resolution_days": days([r for r in resolved if r.owner == name]),
+        }
+    return DisputeTotals(len(open_cents), sum(open_cents.values()), days(resolved), by_owner)
+
+
+def open_disputes(conn: Connection, end: dt.date, selected=None) -> list[dict]:
+    """The reason records open at T, oldest first: invoice, customer, reason, owner, recorded
+    date, days open and the invoice's open amount at T (euros)."""
+    records, open_cents = _disputes(conn, Period(end, end), selected)
+    rows = [
+        {
+            "invoice_id": r.invoice_id,
+            "customer_id": r.customer_id,
+            "reason": r.reason,
+            "owner": r.owner,
+            "recorded_date": to_date(r.recorded),
+            "days_open": (end - to_date(r.recorded)).days,
+            "open_eur": open_cents[r.invoice_id] / 100,
+        }
+        for r in records
+        if _open_at(r, end)
+    ]
+    return sorted(rows, key=lambda x: (-x["days_open"], x["invoice_id"], x["reason"]))
+
+
+def _open_at(record, t: dt.date) -> bool:
+    return record.resolved_date is None or to_date(record.resolved_date) > t
+
+
+def _disputes(conn: Connection, period: Period, selected=None):
+    """The reason records recorded by T that are open at T or resolved in P, and the open
+    amount at T (cents) of each invoice with an open one."""
     t = period.end
     owner = func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER)
     recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
     q = (
         select(
             REA.c.invoice_id,
+            INV.c.customer_id,
+            REA.c.reason,
             owner.label("owner"),
             recorded.label("recorded"),
             REA.c.resolved_date,
@@ -321,7 +376,7 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
         )
     )
     records = conn.execute(_customer_filter(q, INV.c.customer_id, selected)).all()
-    open_records = [r for r in records if r.resolved_date is None or to_date(r.resolved_date) > t]
+    open_records = [r for r in records if _open_at(r, t)]
     open_ids = sorted({r.invoice_id for r in open_records})
     paid: dict[str, int] = {}
     for chunk in _chunks(open_ids):
@@ -332,26 +387,7 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
         )
         paid.update({i: int(s or 0) for i, s in rows})
     amounts = {r.invoice_id: int(r.amount_cents) for r in open_records}
-    open_cents = {i: max(0, amounts[i] - paid.get(i, 0)) for i in open_ids}
-    resolved = [
-        r
-        for r in records
-        if r.resolved_date is not None and period.start <= to_date(r.resolved_date) <= t
-    ]
-
-    def days(rs) -> float | None:
-        spans = [(to_date(r.resolved_date) - to_date(r.recorded)).days for r in rs]
-        return float(statistics.median(spans)) if spans else None
-
-    by_owner: dict[str, dict] = {}
-    for name in sorted({r.owner for r in records}):
-        mine = {r.invoice_id for r in open_records if r.owner == name}
-        by_owner[name] = {
-            "open_invoices": len(mine),
-            "open_cents": sum(open_cents[i] for i in mine),
-            "resolution_days": days([r for r in resolved if r.owner == name]),
-        }
-    return DisputeTotals(len(open_ids), sum(open_cents.values()), days(resolved), by_owner)
+    return records, {i: max(0, amounts[i] - paid.get(i, 0)) for i in open_ids}
 
 
 class EventMeasures:

@@ -437,6 +437,26 @@ FR: dict[str, str] = {
     "Promised for": "Promise pour le",
     "Plan": "Échéancier",
     "Instalment": "Échéance",
+    "Disputes by owner": "Litiges par responsable",
+    "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
+    "what they still owe. Resolution: median days from recorded to resolved, of the "
+    "reasons resolved in the period (and in the period before it).": (
+        "Ouverts à la date d'arrêté : factures dont le motif est saisi et pas encore résolu, "
+        "avec ce qu'elles doivent encore. Résolution : médiane des jours entre saisie et "
+        "résolution des motifs résolus sur la période (et sur la période d'avant)."
+    ),
+    "At stake": "En jeu",
+    "Oldest (days)": "Plus ancien (j)",
+    "Median resolution (days)": "Résolution médiane (j)",
+    "Period before (days)": "Avant (j)",
+    "Target (days)": "Objectif (j)",
+    "Within target": "Dans l'objectif",
+    "yes": "oui",
+    "no": "non",
+    "Open issues of {owner}": "Litiges ouverts de {owner}",
+    "Open issues": "Litiges ouverts",
+    "Days open": "Jours ouverts",
+    "Resolution target per owner (days)": "Objectif de résolution par responsable (jours)",
     "{mb} MB per file": "{mb} Mo par fichier",
     "Page not found": "Page introuvable",
     "No page you may open has this address: the first page opens instead.": (
@@ -689,7 +709,7 @@ def column_formatters(
         elif name.endswith("_pct") or name in PCT_COLUMNS:
             # a KPI's digits are declared with it (cost to collect, a fraction of a percent: 2)
             out[col] = partial(fmt_pct, lang=lang, digits=_digits(name))
-        elif name in DAY_COLUMNS:
+        elif name in DAY_COLUMNS or name.endswith("_days"):
             out[col] = partial(fmt_number, lang=lang, digits=_digits(name))
         elif name in NUMBER_COLUMNS:
             out[col] = partial(fmt_number, lang=lang, digits=0 if name == "last_score" else 1)

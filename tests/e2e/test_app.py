@@ -682,3 +682,32 @@ def test_an_upload_cut_in_two_lands_like_any_other(app, demo_url, monkeypatch, t
     app.button(key="undo_batch").click().run()
     app.button(key="undo_confirm").click().run()
     assert table_counts(engine)["invoices"] == before["invoices"]
+
+
+def test_the_reasons_page_scores_each_owner_on_its_disputes(demo_url, monkeypatch):
+    """Open disputes and € at stake, the oldest, median resolution against the owner's target
+    (set by an administrator), and the open issues of the owner chosen in the drill-down."""
+    from dashboard.metrics.analytics import dispute_scorecard
+    from dashboard.storage import store
+
+    engine = engine_for(demo_url)
+    period = Period(END - dt.timedelta(days=89), END)
+    expected_card = dispute_scorecard(engine, period, Filters())
+    owner = expected_card["owner"].iloc[0]  # the most at stake
+    days = expected_card["resolution_days"].iloc[0]
+    store.set_setting(engine, f"target.resolution_days.{owner}", repr(float(days)), "test")
+    try:
+        at = fresh_app(demo_url, monkeypatch, owner=owner)
+        at.run()
+        at.switch_page("../../pages/reasons.py").run()
+        assert not at.exception, at.exception
+        card = next(d.value for d in at.dataframe if "Within target" in d.value.columns)
+        row = card.set_index("Owner").loc[owner]
+        assert row["Open disputes"] == expected_card["open_invoices"].iloc[0]
+        assert row["Within target"] == "yes"  # its median equals the target
+        issues = next(d.value for d in at.dataframe if "Days open" in d.value.columns)
+        assert set(issues["Owner"]) == {owner}  # the drill-down's owner only
+        assert issues["Days open"].is_monotonic_decreasing  # oldest first
+        assert len(issues) >= expected_card["open_invoices"].iloc[0]  # a record per reason
+    finally:
+        store.delete_setting(engine, f"target.resolution_days.{owner}", "test")

@@ -9,6 +9,7 @@ import pytest
 
 from dashboard.metrics import Period, kpis
 from dashboard.metrics.engine import metric_engine
+from dashboard.metrics.events import open_disputes
 from data_loaders.importer import import_file
 from tests.conftest import write
 
@@ -108,10 +109,26 @@ def test_disputes_open_and_resolution_days(engine, tmp_path):
     assert k["dispute_resolution_days"] == pytest.approx(20.5)  # median of 31 and 10
     with metric_engine(engine) as eng:
         by_owner = eng.measures(FEB).disputes.by_owner
-    assert by_owner["Sales"] == {"open_invoices": 1, "open_cents": 70_000, "resolution_days": 10.0}
+    assert by_owner["Sales"] == {
+        "open_invoices": 1,
+        "open_cents": 70_000,
+        "oldest_days": 50,  # F's price dispute, recorded 01-10
+        "resolution_days": 10.0,
+    }
     assert by_owner["Billing (ADV)"]["open_cents"] == 20_000
-    assert by_owner["Customer"] == {"open_invoices": 0, "open_cents": 0, "resolution_days": 31.0}
+    assert by_owner["Customer"] == {
+        "open_invoices": 0,
+        "open_cents": 0,
+        "oldest_days": None,
+        "resolution_days": 31.0,
+    }
     # as of 01-31, nothing resolved yet in January and F, H open with nothing paid
+    with engine.connect() as conn:
+        listed = open_disputes(conn, D(2024, 2, 29))
+    assert [(r["invoice_id"], r["reason"], r["days_open"], r["open_eur"]) for r in listed] == [
+        ("F", "price_dispute", 50, 700.0),
+        ("H", "invoice_error", 40, 200.0),
+    ]
     jan = kpis(engine, Period(D(2024, 1, 1), D(2024, 1, 31)))
     assert jan["disputes_open"] == {"invoices": 2, "amount": 1200.0}  # G recorded in February
     assert jan["dispute_resolution_days"] is None
