@@ -231,6 +231,19 @@ def reason_invoices(
 
 
 @cached
+def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.aged_balance(engine(), end, _filters(key))
+
+
+def aged_balance(end: dt.date, key: Key) -> pd.DataFrame:
+    return _aged_balance(version(), end, key)
+
+
+def concentration_pct(balance: pd.DataFrame, top: int) -> float | None:
+    return analytics.concentration_pct(balance, top)
+
+
+@cached
 def _dispute_scorecard(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.dispute_scorecard(engine(), _period(start, end), _filters(key))
 

@@ -23,6 +23,7 @@ REPORTING = [
     ("satisfaction", "Satisfaction", "sentiment_satisfied", "reporting"),
     ("reasons", "Late-payment reasons", "help", "reporting"),
     ("segments", "Segments & customers", "groups", "reporting"),
+    ("aged_balance", "Aged balance", "table_view", "customers"),
     ("customer", "Customer", "person", "customers"),
 ]
 MANAGE = [

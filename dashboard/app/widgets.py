@@ -151,6 +151,11 @@ def table(
         height=height,
         placeholder="—",
     )
+    downloads(shown, name, view)
+
+
+def downloads(shown: pd.DataFrame, name: str, view: View) -> None:
+    """CSV and Excel buttons for a table as shown, for roles that may export."""
     if not view.can("exports"):
         return
     # The files are built when clicked (deferred data), not at every render: an Excel file
@@ -182,10 +187,12 @@ def pick(
     view: View,
     labels: dict[str, str],
     on_pick: Callable[[int], None],
+    exportable: bool = False,
 ) -> None:
     """A table whose rows can be clicked: ``on_pick(position)`` runs with the row clicked,
-    before the next run (so it may set other widgets' state)."""
-    _, styled = _labelled(df, view, labels)
+    before the next run (so it may set other widgets' state); with ``exportable``, the CSV and
+    Excel buttons of :func:`table` under it."""
+    shown, styled = _labelled(df, view, labels)
     key = f"pick_{name}"
 
     def picked() -> None:
@@ -194,13 +201,15 @@ def pick(
             on_pick(rows[0])
 
     st.dataframe(
-        styled,
+        styled if len(shown) <= STYLE_MAX_ROWS else shown,
         hide_index=True,
         placeholder="—",
         on_select=picked,
         selection_mode="single-row",
         key=key,
     )
+    if exportable:
+        downloads(shown, name, view)
 
 
 def header(view: View, title: str) -> None:

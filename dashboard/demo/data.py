@@ -277,6 +277,14 @@ def build(
     act.loc[~promise, "promised_amount"] = None
     rea = pd.DataFrame(reasons, columns=["invoice_id", "reason", "recorded_date", "resolved_date"])
     plans = build_plans(seed_of(rng), inv, never, late, end)
+    # credit limits (no draw): about the customer's open balance at its terms, less for a
+    # riskier class; some customers then run over theirs
+    monthly = inv.groupby("customer_id")["amount"].sum() / max(len(starts), 1)
+    months_open = cust["payment_terms_days"].to_numpy() / 30 + 0.5
+    factor = cust["risk_class"].map({"A": 1.6, "B": 1.25, "C": 1.0, "D": 0.7}).to_numpy()
+    need = monthly.reindex(cust["customer_id"]).fillna(0).to_numpy() * months_open * factor
+    cust["credit_limit"] = np.maximum(1000, np.round(need / 1000) * 1000)
+    cust["customer_type"] = np.where(cust["segment"] == "Public sector", "public", "b2b")
 
     surveys = build_surveys(rng, cust, inv, act, late, disputed, method, starts, end)
     costs = build_costs(rng, starts, customers)

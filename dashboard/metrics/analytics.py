@@ -22,7 +22,7 @@ from dashboard.core.periods import Period, month_start, months_back
 from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics import events
 from dashboard.metrics.engine import metric_engine
-from dashboard.metrics.measures import SurveyCounts
+from dashboard.metrics.measures import AGING_BUCKETS, SurveyCounts
 from dashboard.metrics.registry import METRICS
 from dashboard.metrics.sql import (
     ACT,
@@ -545,6 +545,97 @@ def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> 
     totals = df.groupby("month")["amount_eur"].transform("sum")
     df["share_pct"] = 100 * df["amount_eur"] / totals.where(totals > 0)
     return df.sort_values(["month", "owner"], ignore_index=True)
+
+
+def aged_balance(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    """Per customer with an open balance at T: its open amount by aging bucket (SPEC's buckets
+    by days past due), the total, the overdue part, its credit limit and the share of it used
+    (exposure), its risk class and collector; largest overdue first."""
+    items = open_items_query(end).subquery()
+    late = days_between(d(end), items.c.due_date)
+
+    def bucket(lo: int | None, hi: int | None):
+        cond = [items.c.open_cents > 0]
+        if lo is not None:
+            cond.append(late >= lo)
+        if hi is not None:
+            cond.append(late <= hi)
+        return func.sum(case((and_(*cond), items.c.open_cents), else_=0))
+
+    q = (
+        select(
+            items.c.customer_id,
+            bucket(None, 0).label("current"),
+            bucket(1, 30).label("d1_30"),
+            bucket(31, 60).label("d31_60"),
+            bucket(61, 90).label("d61_90"),
+            bucket(91, None).label("d90_plus"),
+            func.sum(items.c.open_cents).label("open"),
+        )
+        .group_by(items.c.customer_id)
+        .having(func.sum(items.c.open_cents) > 0)
+    )
+    selected = selected_customers(filters)
+    if selected is not None:
+        q = q.where(items.c.customer_id.in_(selected))
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+        profile = conn.execute(
+            select(
+                CUS.c.customer_id,
+                CUS.c.name,
+                CUS.c.segment,
+                CUS.c.collector,
+                CUS.c.risk_class,
+                CUS.c.credit_limit_cents,
+            ).where(live(CUS))
+        ).mappings()
+        about = {p["customer_id"]: p for p in profile}
+    out = []
+    for r in rows:
+        p = about.get(r["customer_id"], {})
+        limit = p.get("credit_limit_cents")
+        open_cents = int(r["open"])
+        out.append(
+            {
+                "customer_id": r["customer_id"],
+                "name": p.get("name"),
+                "segment": p.get("segment"),
+                "collector": p.get("collector"),
+                "risk_class": p.get("risk_class"),
+                **{f"{b}_eur": money(r[b]) for b in AGING_BUCKETS},
+                "open_eur": money(open_cents),
+                "overdue_eur": money(open_cents - int(r["current"])),
+                "credit_limit_eur": None if limit is None else money(limit),
+                "exposure_pct": None if not limit else 100 * open_cents / limit,
+            }
+        )
+    columns = [
+        "customer_id",
+        "name",
+        "segment",
+        "collector",
+        "risk_class",
+        *(f"{b}_eur" for b in AGING_BUCKETS),
+        "open_eur",
+        "overdue_eur",
+        "credit_limit_eur",
+        "exposure_pct",
+    ]
+    frame = pd.DataFrame(out, columns=columns)
+    return frame.sort_values(
+        ["overdue_eur", "open_eur", "customer_id"],
+        ascending=[False, False, True],
+        ignore_index=True,
+    )
+
+
+def concentration_pct(balance: pd.DataFrame, top: int = 10) -> float | None:
+    """The share of receivables owed by the ``top`` customers that owe the most (%)."""
+    total = balance["open_eur"].sum()
+    if not total:
+        return None
+    return 100 * balance["open_eur"].nlargest(top).sum() / total
 
 
 def dispute_scorecard(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:

@@ -438,6 +438,25 @@ FR: dict[str, str] = {
     "Plan": "Échéancier",
     "Instalment": "Échéance",
     "Disputes by owner": "Litiges par responsable",
+    "Aged balance": "Balance âgée clients",
+    "Nothing is owed at this date.": "Rien n'est dû à cette date.",
+    "Held by the {n} largest": "Part des {n} plus gros",
+    "The share of receivables owed by the {n} customers that owe the most.": (
+        "La part de l'encours due par les {n} clients qui doivent le plus."
+    ),
+    "Over their credit limit": "Au-delà de leur limite de crédit",
+    "Customers whose open balance exceeds their credit limit.": (
+        "Clients dont le solde ouvert dépasse la limite de crédit."
+    ),
+    "no credit limit loaded (customers file, column credit_limit)": (
+        "aucune limite de crédit chargée (fichier clients, colonne Limite de crédit)"
+    ),
+    "The {n} most overdue": "Les {n} plus gros retards",
+    "Nothing overdue at this date.": "Rien d'échu à cette date.",
+    "By customer": "Par client",
+    "Click a row to open the customer.": "Cliquez sur une ligne pour ouvrir le client.",
+    "Credit limit": "Limite de crédit",
+    "Limit used": "Limite utilisée",
     "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
     "what they still owe. Resolution: median days from recorded to resolved, of the "
     "reasons resolved in the period (and in the period before it).": (

@@ -24,7 +24,16 @@ from tests.conftest import FIXTURES, IBM, new_database, table_counts
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app" / "main.py")
 END = dt.date(2025, 6, 30)
-PAGES = ["overview", "collections", "satisfaction", "reasons", "segments", "customer", "data"]
+PAGES = [
+    "overview",
+    "collections",
+    "satisfaction",
+    "reasons",
+    "segments",
+    "aged_balance",
+    "customer",
+    "data",
+]
 CARDS = [
     "receivables",
     "overdue_pct",
@@ -711,3 +720,28 @@ def test_the_reasons_page_scores_each_owner_on_its_disputes(demo_url, monkeypatc
         assert len(issues) >= expected_card["open_invoices"].iloc[0]  # a record per reason
     finally:
         store.delete_setting(engine, f"target.resolution_days.{owner}", "test")
+
+
+def test_the_aged_balance_reconciles_with_the_aging_and_opens_a_customer(app, demo_url):
+    """Customer × bucket sums to the aging of the KPIs to the cent; the concentration card is
+    the ten largest balances' share; a row opens its customer."""
+    k = kpis(engine_for(demo_url), Period(END - dt.timedelta(days=89), END))
+    app.switch_page("../../pages/aged_balance.py").run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "Limit used" in d.value.columns)
+    for bucket, label in (("current", "Not yet due"), ("d1_30", "1–30 days")):
+        assert round(table[label].sum(), 2) == pytest.approx(k["aging"][bucket], abs=0.005)
+    assert round(table["Open balance"].sum(), 2) == pytest.approx(k["receivables"], abs=0.005)
+    assert table["Overdue"].is_monotonic_decreasing  # the most overdue first
+    top10 = 100 * table["Open balance"].nlargest(10).sum() / table["Open balance"].sum()
+    card = next(m for m in app.metric if m.label == "Held by the 10 largest")
+    assert card.value == fmt_value(top10, "%", "en")
+    over = next(m for m in app.metric if m.label == "Over their credit limit")
+    assert over.value == str(int((table["Limit used"] > 100).sum()))
+    first = table["Customer"].iloc[0]
+    grid = next(d for d in app.dataframe if "Limit used" in d.value.columns)
+    assert grid.proto.selection_mode  # rows can be clicked (AppTest cannot click a grid)
+    app.session_state["goto_customer"] = first  # what a click on the first row sets
+    app.session_state["_open_customer"] = True
+    app.run()
+    assert app.session_state["customer"] == first

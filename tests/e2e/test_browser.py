@@ -40,6 +40,7 @@ PAGES = [
     "satisfaction",
     "reasons",
     "segments",
+    "aged_balance",
     "customer?customer=C1002",
     "data",
 ]
