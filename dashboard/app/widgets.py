@@ -122,7 +122,15 @@ def _labelled(df: pd.DataFrame, view: View, labels: dict[str, str] | None):
     """The frame with its columns named in the reader's language and its codes (channel,
     method, status…) as labels, and the same styled: numbers and dates written as the language
     writes them, a gap as "—"."""
-    shown = relabel(df, view.lang).rename(columns={k: view.t(v) for k, v in (labels or {}).items()})
+    names = {k: view.t(v) for k, v in (labels or {}).items()}
+    taken: set[str] = set()
+    for col in df.columns:  # two columns, one name (a translation can merge them): told apart
+        name = names.get(col, str(col))
+        while name in taken:
+            name += "\u00a0"  # unseen on screen, but another column to the formats
+        names[col] = name
+        taken.add(name)
+    shown = relabel(df, view.lang).rename(columns=names)
     formats = column_formatters(df.columns, view.lang, view.currency, dict(df.dtypes))
     renamed = dict(zip(df.columns, shown.columns, strict=True))
     return shown, shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")

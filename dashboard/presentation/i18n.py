@@ -436,7 +436,7 @@ FR: dict[str, str] = {
     "Made on": "Faite le",
     "Promised for": "Promise pour le",
     "Plan": "Échéancier",
-    "Instalment": "Échéance",
+    "Instalment": "N° d'échéance",
     "Disputes by owner": "Litiges par responsable",
     "Aged balance": "Balance âgée clients",
     "Nothing is owed at this date.": "Rien n'est dû à cette date.",

@@ -745,3 +745,17 @@ def test_the_aged_balance_reconciles_with_the_aging_and_opens_a_customer(app, de
     app.session_state["_open_customer"] = True
     app.run()
     assert app.session_state["customer"] == first
+
+
+def test_two_columns_translated_alike_stay_two_columns():
+    """In French, "Instalment" and "Due date" both read "Échéance": the date format of one
+    must not land on the other (the Customer page failed so)."""
+    from dashboard.app.state import View
+    from dashboard.app.widgets import _labelled
+
+    view = View("fr", Period(END, END), Filters())
+    frame = pd.DataFrame({"instalment": [1], "due_date": [dt.date(2026, 1, 2)]})
+    shown, styled = _labelled(frame, view, {"instalment": "Due date", "due_date": "Due date"})
+    assert len(set(shown.columns)) == 2
+    html = styled.to_html()
+    assert "02/01/2026" in html and ">1<" in html
