@@ -458,8 +458,10 @@ def load_demo(
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind, frame in frames.items():
+            counts[kind] = len(frame)
+            if frame.empty:  # a small portfolio may have no plan: nothing to import
+                continue
             path = Path(tmp) / f"demo_{kind}.csv"
             frame.to_csv(path, index=False)
             import_file(engine, kind, path, user="demo", name=path.name)
-            counts[kind] = len(frame)
     return counts
