@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.app import cache, state, widgets
 from dashboard.metrics import METRICS
+from dashboard.metrics.analytics import COLLECTOR_KPIS
 from dashboard.presentation import charts
 
 view = state.current()
@@ -15,6 +16,31 @@ st.subheader(view.t("Segment comparison"))
 table = cache.kpis_by(view.start, view.end, view.key, "segment", names)
 labels = {n: METRICS[n].label_in(view.lang) for n in names} | {"segment": "Segment"}
 widgets.table(table, "segments", view, labels)
+
+st.subheader(view.t("Collector performance"))
+st.caption(
+    view.t(
+        "Each collector's portfolio (the customers assigned to them) and how it pays; actions "
+        "per 1,000 collected: the collection actions on those customers in the period for "
+        "each 1,000 of cash they paid."
+    )
+)
+collectors = cache.collector_performance(view.start, view.end, view.key)
+if collectors.empty:
+    widgets.empty_note(view)
+else:
+    widgets.table(
+        collectors,
+        "collectors",
+        view,
+        {n: METRICS[n].label_in(view.lang) for n in COLLECTOR_KPIS}
+        | {
+            "collector": "Collector",
+            "customers": "Customers",
+            "actions": "Actions",
+            "actions_per_1000": "Actions per 1,000 collected",
+        },
+    )
 
 with st.expander(view.t("How the collection cost is shared among segments")):
     st.caption(

@@ -231,6 +231,17 @@ def reason_invoices(
 
 
 @cached
+def _collector_performance(
+    data_version: str, start: dt.date, end: dt.date, key: Key
+) -> pd.DataFrame:
+    return analytics.collector_performance(engine(), _period(start, end), _filters(key))
+
+
+def collector_performance(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return _collector_performance(version(), start, end, key)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

@@ -82,6 +82,45 @@ def kpis_by(
     return pd.DataFrame(rows, columns=[dimension, *names])
 
 
+COLLECTOR_KPIS = (
+    "receivables",
+    "overdue",
+    "recovery_rate",
+    "cei",
+    "promise_kept_rate",
+    "csat",
+    "collected",
+)
+
+
+def collector_performance(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Per collector (the customers assigned to each): portfolio (customers, receivables),
+    overdue, recovery rate, CEI, promises kept, CSAT of their customers, and the collection
+    actions on their customers dated in P per 1,000 of cash collected."""
+    table = kpis_by(engine, period, filters, "collector", COLLECTOR_KPIS)
+    selected = selected_customers(filters)
+    customers = select(CUS.c.collector, func.count()).where(live(CUS)).group_by(CUS.c.collector)
+    actions = (
+        select(CUS.c.collector, func.count())
+        .select_from(ACT.join(CUS, and_(CUS.c.customer_id == ACT.c.customer_id, live(CUS))))
+        .where(live(ACT), ACT.c.action_date.between(d(period.start), d(period.end)))
+        .group_by(CUS.c.collector)
+    )
+    if selected is not None:
+        customers = customers.where(CUS.c.customer_id.in_(selected))
+        actions = actions.where(CUS.c.customer_id.in_(selected))
+    with engine.connect() as conn:
+        portfolio = dict(conn.execute(customers).all())
+        done = dict(conn.execute(actions).all())
+    table.insert(1, "customers", table["collector"].map(portfolio).fillna(0).astype(int))
+    table["actions"] = table["collector"].map(done).fillna(0).astype(int)
+    table["actions_per_1000"] = [
+        1000 * a / c if c else None
+        for a, c in zip(table["actions"], table["collected"], strict=True)
+    ]
+    return table
+
+
 def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
     """How the collection cost of P is shared among segments (SPEC 3, "Shared costs"): per
     segment, its customers' own actions and their share of the cost lines; then what no

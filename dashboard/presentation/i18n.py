@@ -457,6 +457,15 @@ FR: dict[str, str] = {
     "Click a row to open the customer.": "Cliquez sur une ligne pour ouvrir le client.",
     "Credit limit": "Limite de crédit",
     "Limit used": "Limite utilisée",
+    "Collector performance": "Performance des recouvreurs",
+    "Each collector's portfolio (the customers assigned to them) and how it pays; actions "
+    "per 1,000 collected: the collection actions on those customers in the period for "
+    "each 1,000 of cash they paid.": (
+        "Le portefeuille de chaque recouvreur (les clients qui lui sont confiés) et comment il "
+        "paie ; actions pour 1 000 encaissés : les actions de relance sur ces clients dans la "
+        "période pour 1 000 encaissés auprès d'eux."
+    ),
+    "Actions per 1,000 collected": "Actions pour 1 000 encaissés",
     "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
     "what they still owe. Resolution: median days from recorded to resolved, of the "
     "reasons resolved in the period (and in the period before it).": (
@@ -734,4 +743,6 @@ def column_formatters(
             out[col] = partial(fmt_number, lang=lang, digits=0 if name == "last_score" else 1)
         elif name.endswith("_date"):
             out[col] = partial(fmt_date, lang=lang)
+        elif str((dtypes or {}).get(col, "")).lower().startswith("float"):
+            out[col] = partial(fmt_number, lang=lang, digits=1)  # any other decimal number
     return out

@@ -759,3 +759,21 @@ def test_two_columns_translated_alike_stay_two_columns():
     assert len(set(shown.columns)) == 2
     html = styled.to_html()
     assert "02/01/2026" in html and ">1<" in html
+
+
+def test_collectors_are_compared_on_their_own_portfolios(app, demo_url):
+    """Per collector: its customers, their receivables as the metric layer computes them for
+    that collector, and actions per 1,000 collected."""
+    app.switch_page("../../pages/segments.py").run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "Actions per 1,000 collected" in d.value.columns)
+    engine = engine_for(demo_url)
+    period = Period(END - dt.timedelta(days=89), END)
+    for _, row in table.iterrows():
+        k = kpis(engine, period, Filters(collectors=(row["Collector"],)))
+        assert row["Receivables"] == pytest.approx(k["receivables"])
+        if k["collected"]:
+            assert row["Actions per 1,000 collected"] == pytest.approx(
+                1000 * row["Actions"] / k["collected"]
+            )
+    assert table["Customers"].sum() == 40  # the demo's 40 customers, each with one collector
