@@ -1,10 +1,13 @@
 """One customer: profile, open items, payments, reminder history by channel, reasons, surveys."""
 
+from functools import partial
+
 import streamlit as st
 
-from dashboard.app import cache, state, widgets
+from dashboard.app import cache, login, state, widgets
 from dashboard.metrics import METRICS
 from dashboard.presentation.i18n import fmt_money, fmt_value
+from dashboard.presentation.statement import customer_language
 
 TOP_OVERDUE = 25
 
@@ -75,6 +78,27 @@ if customer:
         fmt_value(row["avg_days_late"], "days", view.lang),
         border=True,
     )
+    if view.can("exports"):
+        # built when clicked; the customer's language, whatever the reader's
+        speaks = customer_language(profile.get("country"), view.lang)
+        st.download_button(
+            view.t("Statement of account (Excel)"),
+            login.guarded(
+                partial(cache.statement_bytes, customer, view.end, view.currency, view.lang)
+            ),
+            file_name=f"{view.file_stem('statement_' + customer)}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+            key="statement",
+            on_click="ignore",
+            help=view.t(
+                "In the customer's language ({lang}), with its open items and the payments of "
+                "the last 90 days.",
+                lang={"fr": "français", "en": "English"}[speaks]
+                if view.lang == "fr"
+                else {"fr": "French", "en": "English"}[speaks],
+            ),
+        )
     st.subheader(view.t("Open items"))
     widgets.table(
         detail["open_items"],

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from dashboard import metrics
 from dashboard.metrics import analytics, columnar
+from dashboard.presentation import statement
 from dashboard.presentation.kpi_pack import write_report
 from dashboard.storage import store
 
@@ -239,6 +240,17 @@ def _collector_performance(
 
 def collector_performance(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
     return _collector_performance(version(), start, end, key)
+
+
+@cached
+def _statement(
+    data_version: str, customer_id: str, end: dt.date, currency: str, lang: str
+) -> bytes:
+    return statement.write_statement(engine(), customer_id, end, currency, lang)
+
+
+def statement_bytes(customer_id: str, end: dt.date, currency: str, lang: str) -> bytes:
+    return _statement(version(), customer_id, end, currency, lang)
 
 
 @cached

@@ -466,6 +466,18 @@ FR: dict[str, str] = {
         "période pour 1 000 encaissés auprès d'eux."
     ),
     "Actions per 1,000 collected": "Actions pour 1 000 encaissés",
+    "Statement of account": "Relevé de compte",
+    "Statement of account (Excel)": "Relevé de compte (Excel)",
+    "Customer id": "Code client",
+    "Paid": "Réglé",
+    "Still owed": "Reste dû",
+    "Balance": "Solde",
+    "Of which overdue": "Dont échu",
+    "Payments received from {start} to {end}": "Règlements reçus du {start} au {end}",
+    "No payment received in these days.": "Aucun règlement reçu sur ces jours.",
+    "In the customer's language ({lang}), with its open items and the payments of the last "
+    "90 days.": "Dans la langue du client ({lang}), avec ses factures ouvertes et les "
+    "règlements des 90 derniers jours.",
     "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
     "what they still owe. Resolution: median days from recorded to resolved, of the "
     "reasons resolved in the period (and in the period before it).": (
