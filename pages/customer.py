@@ -92,9 +92,9 @@ if customer:
             key="statement",
             on_click="ignore",
             help=view.t(
-                "In the customer's language ({lang}), with its open items and the payments of "
+                "In the customer's language ({language}), with its open items and the payments of "
                 "the last 90 days.",
-                lang={"fr": "français", "en": "English"}[speaks]
+                language={"fr": "français", "en": "English"}[speaks]
                 if view.lang == "fr"
                 else {"fr": "French", "en": "English"}[speaks],
             ),

@@ -475,8 +475,8 @@ FR: dict[str, str] = {
     "Of which overdue": "Dont échu",
     "Payments received from {start} to {end}": "Règlements reçus du {start} au {end}",
     "No payment received in these days.": "Aucun règlement reçu sur ces jours.",
-    "In the customer's language ({lang}), with its open items and the payments of the last "
-    "90 days.": "Dans la langue du client ({lang}), avec ses factures ouvertes et les "
+    "In the customer's language ({language}), with its open items and the payments of the last "
+    "90 days.": "Dans la langue du client ({language}), avec ses factures ouvertes et les "
     "règlements des 90 derniers jours.",
     "Open at the as-of date: invoices whose reason is recorded and not yet resolved, with "
     "what they still owe. Resolution: median days from recorded to resolved, of the "

@@ -777,3 +777,16 @@ def test_collectors_are_compared_on_their_own_portfolios(app, demo_url):
                 1000 * row["Actions"] / k["collected"]
             )
     assert table["Customers"].sum() == 40  # the demo's 40 customers, each with one collector
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_the_customer_page_offers_its_statement_of_account(demo_url, monkeypatch, lang):
+    at = fresh_app(demo_url, monkeypatch, lang=lang, customer="C1002")
+    at.run()
+    at.switch_page("../../pages/customer.py").run()
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    label = t("Statement of account (Excel)", lang.lower())
+    assert label in buttons
+    # the demo's customers are in France: French, whatever the reader's language
+    assert ("français" if lang == "FR" else "French") in buttons[label]
