@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import metrics
-from dashboard.metrics import analytics, columnar
+from dashboard.metrics import analytics, columnar, worklist
 from dashboard.presentation import statement
 from dashboard.presentation.kpi_pack import write_report
 from dashboard.storage import store
@@ -251,6 +251,15 @@ def _statement(
 
 def statement_bytes(customer_id: str, end: dt.date, currency: str, lang: str) -> bytes:
     return _statement(version(), customer_id, end, currency, lang)
+
+
+@cached
+def _worklist(data_version: str, end: dt.date, key: Key) -> list[dict]:
+    return worklist.build(engine(), end, _filters(key))
+
+
+def worklist_rows(end: dt.date, key: Key) -> list[dict]:
+    return _worklist(version(), end, key)
 
 
 @cached

@@ -24,6 +24,7 @@ REPORTING = [
     ("reasons", "Late-payment reasons", "help", "reporting"),
     ("segments", "Segments & customers", "groups", "reporting"),
     ("aged_balance", "Aged balance", "table_view", "customers"),
+    ("worklist", "Worklist", "checklist", "customers"),
     ("customer", "Customer", "person", "customers"),
 ]
 MANAGE = [

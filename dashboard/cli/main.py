@@ -210,6 +210,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object (the keys of SPEC.md)"
     )
 
+    work = sub.add_parser(
+        "worklist", parents=[db], help="who to contact first: overdue customers by priority"
+    )
+    work.add_argument(
+        "--as-of",
+        dest="end",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date of the list (default: the latest invoice or payment date)",
+    )
+    for name in ("collector", "segment"):
+        work.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar=name.upper(),
+            help=f"only the customers of this {name} (repeat for several; default: all)",
+        )
+    work.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="the N first (default: all)"
+    )
+    work.add_argument(
+        "--json",
+        action="store_true",
+        help="print a list of objects (customer_id, priority, payer_score, overdue, "
+        "suggested_channel, why, and the figures behind them)",
+    )
+
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     serve.add_argument(
@@ -234,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "users": cmd_users,
         "audit": cmd_audit,
         "report": cmd_report,
+        "worklist": cmd_worklist,
     }[args.command]
     try:
         return handler(args, url) or 0
@@ -363,6 +393,38 @@ def cmd_kpis(args, url) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(format_kpis(result))
+    return 0
+
+
+def cmd_worklist(args, url) -> int:
+    from dashboard.metrics import worklist
+
+    engine = _existing(url)
+    args.start, args.region = None, []
+    view = _view(args, engine)
+    if view is None:
+        return EXIT_USAGE
+    period, filters = view
+    rows = worklist.build(engine, period.end, filters, args.limit)
+    out = [
+        {
+            **{k: v for k, v in r.items() if k not in ("reasons", "advice")},
+            "why": worklist.why_text(r["reasons"] + r["advice"]),
+        }
+        for r in rows
+    ]
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    print(f"Worklist at {period.end}: {len(out)} customer(s) with an overdue balance, by priority")
+    print(worklist.PRIORITY_FORMULA["en"])
+    print(worklist.SCORE_FORMULA["en"])
+    for r in out:
+        score = "—" if r["payer_score"] is None else f"{r['payer_score']:.0f}"
+        print(
+            f"{r['priority']:6.1f}  {r['customer_id']:<12} {r['overdue']:>14,.2f}  score "
+            f"{score:>3}  {r['suggested_channel']:<13} {r['tone']:<12} {r['why']}"
+        )
     return 0
 
 

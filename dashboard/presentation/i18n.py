@@ -467,6 +467,19 @@ FR: dict[str, str] = {
     ),
     "Actions per 1,000 collected": "Actions pour 1 000 encaissés",
     "Statement of account": "Relevé de compte",
+    "Worklist": "Liste d'appels",
+    "How the priority and the payer score are computed": (
+        "Comment la priorité et le score payeur sont calculés"
+    ),
+    "{n} customers with an overdue balance, highest priority first.": (
+        "{n} clients avec un solde échu, les plus prioritaires d'abord."
+    ),
+    "Priority": "Priorité",
+    "Payer score": "Score payeur",
+    "Tone": "Ton",
+    "Why": "Pourquoi",
+    "Broken promises": "Promesses non tenues",
+    "Last contact": "Dernier contact",
     "Statement of account (Excel)": "Relevé de compte (Excel)",
     "Customer id": "Code client",
     "Paid": "Réglé",

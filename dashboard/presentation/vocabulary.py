@@ -105,6 +105,11 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "broken": ("Broken", "Non tenue"),
         "live": ("Not yet due", "En cours"),
     },
+    "tone": {
+        "relationship": ("Relationship first", "La relation d'abord"),
+        "firm": ("Firm", "Ferme"),
+        "courteous": ("Courteous", "Courtoise"),
+    },
     "instalment_status": {
         "kept": ("Kept", "Tenue"),
         "late": ("Late", "En retard"),
@@ -124,6 +129,7 @@ COLUMN_FIELDS = {
     "detected_kind": "kind",
     "last_survey": "survey_type",
     "top_reason": "reason",
+    "suggested_channel": "channel",
 }
 
 

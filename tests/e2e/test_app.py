@@ -31,6 +31,7 @@ PAGES = [
     "reasons",
     "segments",
     "aged_balance",
+    "worklist",
     "customer",
     "data",
 ]
@@ -790,3 +791,22 @@ def test_the_customer_page_offers_its_statement_of_account(demo_url, monkeypatch
     assert label in buttons
     # the demo's customers are in France: French, whatever the reader's language
     assert ("français" if lang == "FR" else "French") in buttons[label]
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_the_worklist_page_lists_who_to_call_first(demo_url, monkeypatch, lang):
+    from dashboard.metrics.worklist import build
+
+    at = fresh_app(demo_url, monkeypatch, lang=lang)
+    at.run()
+    at.switch_page("../../pages/worklist.py").run()
+    assert not at.exception, at.exception
+    rows = build(engine_for(demo_url), END, Filters())
+    priority = t("Priority", lang.lower())
+    table = next(d.value for d in at.dataframe if priority in d.value.columns)
+    assert list(table[t("Customer", lang.lower())]) == [r["customer_id"] for r in rows]
+    assert list(table[priority]) == sorted(table[priority], reverse=True)
+    why = table[t("Why", lang.lower())].iloc[0]
+    assert ("overdue" in why) if lang == "EN" else ("échus" in why)
+    formulas = " ".join(c.value for c in at.caption)
+    assert ("Payer score =" if lang == "EN" else "Score payeur =") in formulas

@@ -41,6 +41,7 @@ PAGES = [
     "reasons",
     "segments",
     "aged_balance",
+    "worklist",
     "customer?customer=C1002",
     "data",
 ]

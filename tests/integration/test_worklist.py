@@ -1,0 +1,68 @@
+"""The worklist on a small ledger computed by hand, through the metric layer and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from dashboard.cli.main import main
+from dashboard.metrics import Filters
+from dashboard.metrics.worklist import build
+from data_loaders.importer import import_file
+from tests.conftest import write
+
+FILES = dict(
+    customers="customer_id,name,segment,collector,preferred_channel\n"
+    "C1,Alpha,Retail,Ann,letter\nC2,Beta,Retail,Bob,\nC3,Gamma,SMB,Ann,\n",
+    invoices="invoice_id,customer_id,issue_date,due_date,amount,disputed\n"
+    "A,C1,2024-03-01,2024-03-31,1000,no\nB,C1,2024-05-01,2024-05-31,500,no\n"
+    "D,C2,2024-04-01,2024-05-01,2000,yes\nE,C3,2024-06-01,2024-07-01,300,no\n",
+    payments="payment_id,invoice_id,payment_date,amount\nP1,A,2024-04-30,1000\n",
+    actions="action_id,customer_id,invoice_id,action_date,channel,outcome\n"
+    "a1,C1,B,2024-06-20,email,no_answer\n",
+    reasons="invoice_id,reason,recorded_date\nD,price_dispute,2024-05-10\n",
+)
+T = dt.date(2024, 6, 30)
+
+
+def load(engine, tmp_path) -> None:
+    for kind in ("customers", "invoices", "payments", "actions", "reasons"):
+        import_file(engine, kind, write(tmp_path, f"{kind}.csv", FILES[kind]))
+
+
+def test_overdue_customers_by_priority_with_channel_and_tone(engine, tmp_path):
+    load(engine, tmp_path)
+    rows = build(engine, T, Filters())
+    assert [r["customer_id"] for r in rows] == ["C2", "C1"]  # C3 owes nothing overdue
+    c2, c1 = rows
+    # C2: the largest overdue (30), 60 days (16.7), no history (10), a dispute (5), never
+    # contacted (10)
+    assert c2["priority"] == pytest.approx(71.7)
+    assert c2["payer_score"] is None and c2["open_disputes"] == 1
+    assert (c2["suggested_channel"], c2["tone"]) == ("phone", "relationship")
+    # C1: A paid 30 days late (−20), all its settled invoices late (−20): score 60;
+    # 500 of 2000 (7.5) + 30 days (8.3) + score (8) + 10 days since the email (3.3)
+    assert c1["payer_score"] == 60.0
+    assert c1["priority"] == pytest.approx(27.2)
+    assert (c1["suggested_channel"], c1["tone"]) == ("letter", "courteous")  # its preferred
+    assert (c1["overdue"], c1["oldest_days_past_due"], c1["last_contact"]) == (
+        500.0,
+        30,
+        "2024-06-20",
+    )
+
+
+def test_the_worklist_command_prints_spec_json(engine, tmp_path, capsys, db_url):
+    load(engine, tmp_path)
+    assert main(["worklist", "--db", db_url, "--as-of", "2024-06-30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["customer_id"] for r in out] == ["C2", "C1"]
+    for key in ("customer_id", "priority", "payer_score", "overdue", "suggested_channel", "why"):
+        assert key in out[0]
+    assert "dispute(s) open" in out[0]["why"]
+    assert main(["worklist", "--db", db_url, "--as-of", "2024-06-30", "--collector", "Ann",
+                 "--json"]) == 0  # fmt: skip
+    assert [r["customer_id"] for r in json.loads(capsys.readouterr().out)] == ["C1"]
+    assert main(["worklist", "--db", db_url, "--collector", "Zed"]) == 2  # unknown: refused
