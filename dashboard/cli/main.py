@@ -239,6 +239,30 @@ def build_parser() -> argparse.ArgumentParser:
         "suggested_channel, why, and the figures behind them)",
     )
 
+    fc = sub.add_parser("forecast", parents=[db], help="expected cash per week, or its backtest")
+    fc.add_argument(
+        "--as-of",
+        dest="end",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date of the forecast (default: the latest invoice or payment date)",
+    )
+    fc.add_argument(
+        "--weeks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="weeks ahead (default 13; with --backtest, 4)",
+    )
+    fc.add_argument(
+        "--backtest",
+        action="store_true",
+        help="forecasts made at each of the last 26 week-ends against what came in, beside "
+        "the naive forecast (every invoice paid on its due date)",
+    )
+    fc.add_argument("--json", action="store_true", help="print SPEC.md's JSON object")
+
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     serve.add_argument(
@@ -264,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "audit": cmd_audit,
         "report": cmd_report,
         "worklist": cmd_worklist,
+        "forecast": cmd_forecast,
     }[args.command]
     try:
         return handler(args, url) or 0
@@ -425,6 +450,39 @@ def cmd_worklist(args, url) -> int:
             f"{r['priority']:6.1f}  {r['customer_id']:<12} {r['overdue']:>14,.2f}  score "
             f"{score:>3}  {r['suggested_channel']:<13} {r['tone']:<12} {r['why']}"
         )
+    return 0
+
+
+def cmd_forecast(args, url) -> int:
+    from dashboard.metrics import forecast
+
+    engine = _existing(url)
+    as_of = args.end or metrics.default_period(engine, None, None).end
+    if args.weeks is not None and not 1 <= args.weeks <= 104:
+        print("encaisse: --weeks must be between 1 and 104", file=sys.stderr)
+        return EXIT_USAGE
+    if args.backtest:
+        result = forecast.backtest(engine, as_of, args.weeks or 4)
+        if args.json:
+            print(json.dumps(result, indent=2))
+            return 0
+        pct = "{:.1f}%".format
+        print(f"Backtest to {as_of}: {len(result['points'])} forecast weeks")
+        print(
+            "weighted error: forecast "
+            + (pct(result["mape"]) if result["mape"] is not None else "—")
+            + ", naive (paid on the due date) "
+            + (pct(result["naive_mape"]) if result["naive_mape"] is not None else "—")
+        )
+        return 0
+    result = forecast.forecast(engine, as_of, args.weeks or forecast.WEEKS)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Expected cash from {as_of}, by week")
+    print(result["rule"])
+    for w in result["weeks"]:
+        print(f"{w['week_start']}  {w['expected']:>16,.2f}")
     return 0
 
 
