@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.app import cache, state, widgets
 from dashboard.metrics import AGING_BUCKETS, METRICS
+from dashboard.metrics.forecast import RULE
 from dashboard.presentation import charts
 from dashboard.presentation.charts import AGING_COLORS
 from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct
@@ -121,7 +122,14 @@ else:
         },
     )
 
-STATUSES = list(CODES["status"])  # a column per payment status
+STATUSES = list(CODES["status"])
+
+
+def forecast_rule(lang: str) -> str:
+    return RULE["fr" if lang == "fr" else "en"]
+
+
+# a column per payment status
 st.subheader(view.t("Failed payments by method"))
 failures = relabel(cache.payment_failures(view.start, view.end, view.key), view.lang)
 if failures.empty:
@@ -156,4 +164,48 @@ else:
             **{s: code_label("status", s, view.lang) for s in STATUSES},
             "failure_rate_pct": "Failure rate",
         },
+    )
+
+st.subheader(view.t("Cash forecast: the next 13 weeks"))
+outlook = cache.cash_forecast(view.end, view.key)
+st.caption(forecast_rule(view.lang))
+weeks = pd.DataFrame(outlook["weeks"])
+if not weeks["expected"].any():
+    widgets.empty_note(view)
+else:
+    widgets.chart(
+        charts.weekly_bars(
+            weeks, "week_start", "expected", view.t("Expected") + f" ({view.currency})", view.lang
+        )
+    )
+st.subheader(view.t("Forecast against actual"))
+tested = cache.backtest(view.end)
+if not tested["points"]:
+    st.caption(view.t("Not enough history to test the forecast yet."))
+else:
+    st.caption(
+        view.t(
+            "At each of the last 26 week-ends, the forecast of the next 4 weeks against what "
+            "came in on the invoices then open, beside the naive forecast (every invoice paid "
+            "on its due date). Weighted error: forecast {mape}, naive {naive}.",
+            mape=fmt_pct(tested["mape"], view.lang),
+            naive=fmt_pct(tested["naive_mape"], view.lang),
+        )
+    )
+    points = pd.DataFrame(tested["points"])
+    per_date = points.groupby("as_of", as_index=False)[["forecast", "naive", "actual"]].sum()
+    per_date["as_of"] = pd.to_datetime(per_date["as_of"])
+    widgets.chart(
+        charts.trend(
+            per_date,
+            "as_of",
+            {
+                "actual": view.t("Came in"),
+                "forecast": view.t("Forecast"),
+                "naive": view.t("Naive forecast"),
+            },
+            view.currency,
+            view.lang,
+            fmt=",.0f",
+        )
     )

@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import metrics
-from dashboard.metrics import analytics, columnar, worklist
+from dashboard.metrics import analytics, columnar, forecast, worklist
 from dashboard.presentation import statement
 from dashboard.presentation.kpi_pack import write_report
 from dashboard.storage import store
@@ -260,6 +260,24 @@ def _worklist(data_version: str, end: dt.date, key: Key) -> list[dict]:
 
 def worklist_rows(end: dt.date, key: Key) -> list[dict]:
     return _worklist(version(), end, key)
+
+
+@cached
+def _forecast(data_version: str, end: dt.date, key: Key) -> dict:
+    return forecast.forecast(engine(), end, forecast.WEEKS, _filters(key))
+
+
+def cash_forecast(end: dt.date, key: Key) -> dict:
+    return _forecast(version(), end, key)
+
+
+@cached
+def _backtest(data_version: str, end: dt.date) -> dict:
+    return forecast.backtest(engine(), end)
+
+
+def backtest(end: dt.date) -> dict:
+    return _backtest(version(), end)
 
 
 @cached

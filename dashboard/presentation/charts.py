@@ -378,3 +378,26 @@ def scatter_with_fit(
     )
     fit = base.transform_regression(x, y).mark_line(color=BAD)
     return _finish(alt.layer(points, fit), lang, height=280)
+
+
+def weekly_bars(df: pd.DataFrame, x: str, y: str, y_title: str, lang: str = "en") -> alt.Chart:
+    """One bar per week (``x``: the week's first day)."""
+    _guard(df)
+    df = df.assign(**{x: pd.to_datetime(df[x])})
+    chart = (
+        alt.Chart(df)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X(
+                f"yearmonthdate({x}):O",
+                title=None,
+                axis=alt.Axis(format="%d %b", labelAngle=-40, labelAlign="right"),
+            ),
+            y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+            tooltip=[
+                alt.Tooltip(f"yearmonthdate({x}):O", format="%d %B %Y"),
+                alt.Tooltip(f"{y}:Q", format=",.2f"),
+            ],
+        )
+    )
+    return _finish(chart, lang)

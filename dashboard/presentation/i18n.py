@@ -468,6 +468,23 @@ FR: dict[str, str] = {
     "Actions per 1,000 collected": "Actions pour 1 000 encaissés",
     "Statement of account": "Relevé de compte",
     "Worklist": "Liste d'appels",
+    "Cash forecast: the next 13 weeks": "Prévision d'encaissement : les 13 prochaines semaines",
+    "Expected": "Attendu",
+    "Forecast against actual": "Prévision contre réalisé",
+    "Not enough history to test the forecast yet.": (
+        "Pas encore assez d'historique pour tester la prévision."
+    ),
+    "At each of the last 26 week-ends, the forecast of the next 4 weeks against what "
+    "came in on the invoices then open, beside the naive forecast (every invoice paid "
+    "on its due date). Weighted error: forecast {mape}, naive {naive}.": (
+        "À chacune des 26 dernières fins de semaine, la prévision des 4 semaines suivantes "
+        "contre ce qui est rentré sur les factures alors ouvertes, à côté de la prévision "
+        "naïve (chaque facture payée à son échéance). Erreur pondérée : prévision {mape}, "
+        "naïve {naive}."
+    ),
+    "Came in": "Rentré",
+    "Forecast": "Prévision",
+    "Naive forecast": "Prévision naïve",
     "How the priority and the payer score are computed": (
         "Comment la priorité et le score payeur sont calculés"
     ),
