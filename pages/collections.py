@@ -122,6 +122,34 @@ else:
         },
     )
 
+st.subheader(view.t("Promises to pay"))
+st.caption(
+    view.t(
+        "Promises whose date + 3 days falls in the period: kept when the payments from the "
+        "promise to that day reach the promised amount, or settle the invoice."
+    )
+)
+left, right = st.columns(2)
+for column, dimension, title in ((left, "collector", "Collector"), (right, "segment", "Segment")):
+    with column:
+        table = cache.promises_by(view.start, view.end, view.key, dimension)
+        if table.empty:
+            widgets.empty_note(view)
+        else:
+            widgets.table(
+                table,
+                f"promises_by_{dimension}",
+                view,
+                {
+                    dimension: title,
+                    "promises": "Promises",
+                    "kept": "Kept",
+                    "broken": "Broken",
+                    "broken_eur": "Broken (amount)",
+                    "promise_kept_rate": METRICS["promise_kept_rate"].label_in(view.lang),
+                },
+            )
+
 STATUSES = list(CODES["status"])
 
 

@@ -42,6 +42,36 @@ else:
         },
     )
 
+st.subheader(view.t("Payer profiles"))
+st.caption(
+    view.t(
+        "Each customer by its last 12 months: disputing when a fifth or more of its invoices "
+        "are disputed, else by its amount-weighted days late: on time (up to 3), a little late "
+        "(up to 15), late (up to 30), very late. Per profile, the reminder channel most often "
+        "followed by the invoice's payment within 14 days (10 reminders at least): the "
+        "reminder strategy for that kind of customer."
+    )
+)
+profiles = cache.payer_profiles(view.end, view.key)
+if not profiles["customers"].any():
+    widgets.empty_note(view)
+else:
+    widgets.table(
+        profiles,
+        "payer_profiles",
+        view,
+        {
+            "profile": "Profile",
+            "customers": "Customers",
+            "customers_pct": "Share of customers",
+            "receivables_pct": "Share of receivables",
+            "cost_per_100_collected": "Reminder cost per 100 collected",
+            "csat": "CSAT",
+            "best_channel": "Channel that brings the cash in",
+            "paid_within_14d_pct": "Paid within 14 days",
+        },
+    )
+
 with st.expander(view.t("How the collection cost is shared among segments")):
     st.caption(
         view.t(

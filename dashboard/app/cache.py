@@ -281,6 +281,26 @@ def backtest(end: dt.date) -> dict:
 
 
 @cached
+def _payer_profiles(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.payer_profiles(engine(), end, _filters(key))
+
+
+def payer_profiles(end: dt.date, key: Key) -> pd.DataFrame:
+    return _payer_profiles(version(), end, key)
+
+
+@cached
+def _promises_by(
+    data_version: str, start: dt.date, end: dt.date, key: Key, dimension: str
+) -> pd.DataFrame:
+    return analytics.promises_by(engine(), _period(start, end), _filters(key), dimension)
+
+
+def promises_by(start: dt.date, end: dt.date, key: Key, dimension: str) -> pd.DataFrame:
+    return _promises_by(version(), start, end, key, dimension)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

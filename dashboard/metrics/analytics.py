@@ -11,6 +11,7 @@ chart.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, and_, case, func, literal, literal_column, select
 
 from dashboard.core.filters import Filters
 from dashboard.core.money import money
-from dashboard.core.periods import Period, month_start, months_back
+from dashboard.core.periods import Period, month_start, months_back, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics import events
 from dashboard.metrics.engine import metric_engine
@@ -119,6 +120,159 @@ def collector_performance(engine: Engine, period: Period, filters: Filters) -> p
         for a, c in zip(table["actions"], table["collected"], strict=True)
     ]
     return table
+
+
+def promises_by(engine: Engine, period: Period, filters: Filters, dimension: str) -> pd.DataFrame:
+    """Promises to pay due in P (date + 3 days in P) per collector or segment: due, kept,
+    broken and the amount the broken ones put at stake."""
+    rows = []
+    with metric_engine(engine) as eng:
+        for v in dimension_values(engine, dimension, filters):
+            p = eng.measures(period, replace(filters, **{dimension + "s": (v,)})).promises
+            if p.due:
+                rows.append(
+                    {
+                        dimension: v,
+                        "promises": p.due,
+                        "kept": p.kept,
+                        "broken": p.broken,
+                        "broken_eur": money(p.broken_cents),
+                        "promise_kept_rate": 100 * p.kept / p.due,
+                    }
+                )
+    columns = [dimension, "promises", "kept", "broken", "broken_eur", "promise_kept_rate"]
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["broken", dimension], ascending=[False, True], ignore_index=True)
+
+
+PROFILES = ("on_time", "a_little_late", "late", "very_late", "disputing")
+
+
+def profile_of(h) -> str | None:
+    """A payer's profile from its last 12 months (a ``worklist.History``): disputing when a
+    fifth or more of its invoices are disputed, else by amount-weighted days late: on time
+    (up to 3, the usual tolerance), a little late (up to 15), late (up to 30), very late."""
+    if h.issued and h.disputed / h.issued >= 0.2:
+        return "disputing"
+    if h.weighted_days_late is None:
+        return None
+    late = h.weighted_days_late
+    return (
+        "on_time"
+        if late <= 3
+        else "a_little_late"
+        if late <= 15
+        else "late"
+        if late <= 30
+        else "very_late"
+    )
+
+
+def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    """Per payer profile, over the 12 months to T: its share of customers and of receivables at
+    T, the cost of its reminders per euro collected, its CSAT, and the reminder channel most
+    often followed by the invoice's payment within 14 days (at least 10 reminders)."""
+    from dashboard.metrics import worklist
+
+    start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
+    histories = worklist.histories(engine, end, filters)
+    profile = {who: profile_of(h) for who, h in histories.items()}
+    period = Period(start, end)
+    with metric_engine(engine) as eng:
+        balances = eng.customer_balances(end)
+    owed = dict(zip(balances["customer_id"], balances["open"], strict=True))
+    selected = selected_customers(filters)
+    with engine.connect() as conn:
+        acts = conn.execute(
+            _scoped(
+                select(
+                    ACT.c.customer_id,
+                    ACT.c.invoice_id,
+                    ACT.c.action_date,
+                    ACT.c.channel,
+                    ACT.c.cost_cents,
+                ).where(live(ACT), ACT.c.action_date.between(d(start), d(end))),
+                ACT.c.customer_id,
+                selected,
+            )
+        ).all()
+        cash = conn.execute(
+            _scoped(
+                select(INV.c.customer_id, PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents)
+                .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
+                .where(
+                    live(PAY),
+                    PAY.c.status == "completed",
+                    PAY.c.payment_date.between(d(start), d(end)),
+                ),
+                INV.c.customer_id,
+                selected,
+            )
+        ).all()
+        answers = conn.execute(
+            _scoped(
+                select(SUR.c.customer_id, SUR.c.score).where(
+                    live(SUR),
+                    SUR.c.survey_type == "csat",
+                    SUR.c.response_date.between(d(period.start), d(end)),
+                ),
+                SUR.c.customer_id,
+                selected,
+            )
+        ).all()
+    paid_on = defaultdict(list)
+    collected = defaultdict(int)
+    for who, inv, day, cents in cash:
+        paid_on[inv].append(to_date(day))
+        collected[profile.get(who)] += int(cents)
+    cost = defaultdict(int)
+    worked: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    window = dt.timedelta(days=14)
+    for who, inv, day, channel, cents in acts:
+        p = profile.get(who)
+        cost[p] += int(cents or 0)
+        if inv:
+            day = to_date(day)
+            w = worked[(p, channel)]
+            w[0] += any(day <= x <= day + window for x in paid_on.get(inv, ()))
+            w[1] += 1
+    csat = defaultdict(lambda: [0, 0])
+    for who, score in answers:
+        csat[profile.get(who)][0] += int(score) >= 4
+        csat[profile.get(who)][1] += 1
+    customers = [who for who, p in profile.items() if p is not None]
+    total_customers = len(customers)
+    total_owed = sum(owed.get(who, 0) for who in customers)
+    rows = []
+    for p in PROFILES:
+        mine = [who for who in customers if profile[who] == p]
+        best = max(
+            (
+                (hits / n, channel)
+                for (q, channel), (hits, n) in worked.items()
+                if q == p and n >= 10
+            ),
+            default=None,
+        )
+        rows.append(
+            {
+                "profile": p,
+                "customers": len(mine),
+                "customers_pct": 100 * len(mine) / total_customers if total_customers else None,
+                "receivables_pct": (
+                    100 * sum(owed.get(w, 0) for w in mine) / total_owed if total_owed else None
+                ),
+                "cost_per_100_collected": (100 * cost[p] / collected[p] if collected[p] else None),
+                "csat": 100 * csat[p][0] / csat[p][1] if csat[p][1] else None,
+                "best_channel": None if best is None else best[1],
+                "paid_within_14d_pct": None if best is None else 100 * best[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _scoped(q, column, selected):
+    return q if selected is None else q.where(column.in_(selected))
 
 
 def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:

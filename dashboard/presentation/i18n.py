@@ -483,6 +483,33 @@ FR: dict[str, str] = {
         "naïve {naive}."
     ),
     "Came in": "Rentré",
+    "Payer profiles": "Profils de payeurs",
+    "Each customer by its last 12 months: disputing when a fifth or more of its invoices "
+    "are disputed, else by its amount-weighted days late: on time (up to 3), a little late "
+    "(up to 15), late (up to 30), very late. Per profile, the reminder channel most often "
+    "followed by the invoice's payment within 14 days (10 reminders at least): the "
+    "reminder strategy for that kind of customer.": (
+        "Chaque client d'après ses 12 derniers mois : contestataire quand un cinquième ou plus "
+        "de ses factures sont en litige, sinon selon son retard moyen pondéré par les "
+        "montants : à l'heure (jusqu'à 3 jours), un peu en retard (jusqu'à 15), en retard "
+        "(jusqu'à 30), très en retard. Par profil, le canal de relance le plus souvent suivi "
+        "du paiement de la facture sous 14 jours (au moins 10 relances) : la stratégie de "
+        "relance pour ce type de client."
+    ),
+    "Profile": "Profil",
+    "Share of customers": "Part des clients",
+    "Share of receivables": "Part de l'encours",
+    "Reminder cost per 100 collected": "Coût des relances pour 100 encaissés",
+    "Channel that brings the cash in": "Canal qui fait rentrer l'argent",
+    "Promises whose date + 3 days falls in the period: kept when the payments from the "
+    "promise to that day reach the promised amount, or settle the invoice.": (
+        "Promesses dont la date + 3 jours tombe dans la période : tenues quand les paiements, "
+        "de la promesse à ce jour, atteignent le montant promis ou soldent la facture."
+    ),
+    "Promises": "Promesses",
+    "Kept": "Tenues",
+    "Broken": "Non tenues",
+    "Broken (amount)": "Non tenues (montant)",
     "Forecast": "Prévision",
     "Naive forecast": "Prévision naïve",
     "How the priority and the payer score are computed": (

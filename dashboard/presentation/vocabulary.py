@@ -105,6 +105,13 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "broken": ("Broken", "Non tenue"),
         "live": ("Not yet due", "En cours"),
     },
+    "profile": {
+        "on_time": ("On time", "À l'heure"),
+        "a_little_late": ("A little late", "Un peu en retard"),
+        "late": ("Late", "En retard"),
+        "very_late": ("Very late", "Très en retard"),
+        "disputing": ("Disputing", "Contestataire"),
+    },
     "tone": {
         "relationship": ("Relationship first", "La relation d'abord"),
         "firm": ("Firm", "Ferme"),
@@ -130,6 +137,7 @@ COLUMN_FIELDS = {
     "last_survey": "survey_type",
     "top_reason": "reason",
     "suggested_channel": "channel",
+    "best_channel": "channel",
 }
 
 

@@ -159,3 +159,26 @@ def test_a_customers_promises_and_instalments_each_say_where_they_stand(engine, 
     plans = customer_detail(engine, "C3", D(2024, 2, 29))["plans"]
     assert list(plans["instalment_status"]) == ["kept", "late", "upcoming"]
     assert list(plans["amount_eur"]) == [300.0, 300.0, 300.0]
+
+
+def test_promises_by_segment(engine, tmp_path):
+    from dashboard.metrics.analytics import promises_by
+
+    load(engine, tmp_path, **PROMISES)
+    table = promises_by(engine, FEB, _no_filter(), "segment")
+    assert table.to_dict("records") == [
+        {
+            "segment": "Unassigned",  # customers the files created, unclassified
+            "promises": 4,
+            "kept": 2,
+            "broken": 2,
+            "broken_eur": 900.0,
+            "promise_kept_rate": 50.0,
+        }
+    ]
+
+
+def _no_filter():
+    from dashboard.metrics import Filters
+
+    return Filters()

@@ -66,3 +66,23 @@ def test_the_worklist_command_prints_spec_json(engine, tmp_path, capsys, db_url)
                  "--json"]) == 0  # fmt: skip
     assert [r["customer_id"] for r in json.loads(capsys.readouterr().out)] == ["C1"]
     assert main(["worklist", "--db", db_url, "--collector", "Zed"]) == 2  # unknown: refused
+
+
+def test_payer_profiles_share_customers_and_receivables(engine, tmp_path):
+    from dashboard.metrics.analytics import payer_profiles
+
+    load(engine, tmp_path)
+    table = payer_profiles(engine, T, Filters()).set_index("profile")
+    # C1: 30 days late on average (late); C2: its one invoice disputed (disputing); C3 has
+    # nothing settled and no dispute: no profile yet
+    assert table["customers"].to_dict() == {
+        "on_time": 0,
+        "a_little_late": 0,
+        "late": 1,
+        "very_late": 0,
+        "disputing": 1,
+    }
+    assert table.loc["late", "receivables_pct"] == pytest.approx(20.0)  # 500 of 2,500
+    assert table.loc["disputing", "receivables_pct"] == pytest.approx(80.0)
+    assert table.loc["late", "cost_per_100_collected"] == 0.0  # its e-mail cost nothing
+    assert table.loc["late", "best_channel"] is None  # fewer than 10 reminders
