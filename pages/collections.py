@@ -150,6 +150,30 @@ for column, dimension, title in ((left, "collector", "Collector"), (right, "segm
                 },
             )
 
+st.subheader(view.t("Three ways to pay"))
+st.caption(
+    view.t(
+        "Invoices settled in the period by how they were paid: scheduled (a direct debit), in "
+        "instalments (a payment plan, or several payments), else at once."
+    )
+)
+ways = cache.ways_to_pay(view.start, view.end, view.key)
+if not ways["invoices"].any():
+    widgets.empty_note(view)
+else:
+    widgets.table(
+        ways,
+        "ways_to_pay",
+        view,
+        {
+            "way": "Way to pay",
+            "invoices": "Invoices",
+            "amount_eur": "Amount",
+            "avg_days_late": METRICS["avg_days_late"].label_in(view.lang),
+            "on_time_pct": "Paid by the due date",
+        },
+    )
+
 STATUSES = list(CODES["status"])
 
 

@@ -301,6 +301,15 @@ def promises_by(start: dt.date, end: dt.date, key: Key, dimension: str) -> pd.Da
 
 
 @cached
+def _ways_to_pay(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.ways_to_pay(engine(), _period(start, end), _filters(key))
+
+
+def ways_to_pay(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return _ways_to_pay(version(), start, end, key)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

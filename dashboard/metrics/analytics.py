@@ -39,6 +39,7 @@ from dashboard.metrics.sql import (
     live,
     open_items_query,
     selected_customers,
+    settled_invoices,
     survey_counts,
     year_month,
 )
@@ -143,6 +144,72 @@ def promises_by(engine: Engine, period: Period, filters: Filters, dimension: str
     columns = [dimension, "promises", "kept", "broken", "broken_eur", "promise_kept_rate"]
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values(["broken", dimension], ascending=[False, True], ignore_index=True)
+
+
+WAYS = ("at_once", "scheduled", "instalments")
+
+
+def ways_to_pay(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """The invoices settled in P by the way they were paid, side by side: scheduled (a direct
+    debit among their payments), in instalments (under a payment plan, or in several
+    payments), else at once (one payment): invoices, amount, average days late
+    (amount-weighted) and the share paid by the due date."""
+    selected = selected_customers(filters)
+    settled = settled_invoices(period.end, selected, period.start)
+    plan = events.PLAN
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                settled.c.invoice_id,
+                settled.c.amount_cents,
+                settled.c.due_date,
+                settled.c.settled_on,
+            )
+        ).all()
+        ids = [r.invoice_id for r in rows]
+        methods: dict[str, list] = defaultdict(list)
+        planned: set[str] = set()
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            for inv, method in conn.execute(
+                select(PAY.c.invoice_id, PAY.c.method).where(
+                    live(PAY), PAY.c.status == "completed", PAY.c.invoice_id.in_(part)
+                )
+            ):
+                methods[inv].append(method)
+            planned.update(
+                i
+                for (i,) in conn.execute(
+                    select(plan.c.invoice_id).where(live(plan), plan.c.invoice_id.in_(part))
+                )
+            )
+    groups: dict[str, list] = {w: [0, 0, 0, 0] for w in WAYS}  # n, Σa, Σa·days, on time
+    for inv, amount, due, on in rows:
+        paid_with = methods.get(inv, [])
+        if "direct_debit" in paid_with:
+            way = "scheduled"
+        elif inv in planned or len(paid_with) > 1:
+            way = "instalments"
+        else:
+            way = "at_once"
+        days = (to_date(on) - to_date(due)).days
+        g = groups[way]
+        g[0] += 1
+        g[1] += int(amount)
+        g[2] += int(amount) * days
+        g[3] += days <= 0
+    return pd.DataFrame(
+        [
+            {
+                "way": w,
+                "invoices": n,
+                "amount_eur": money(a),
+                "avg_days_late": ad / a if a else None,
+                "on_time_pct": 100 * ok / n if n else None,
+            }
+            for w, (n, a, ad, ok) in groups.items()
+        ]
+    )
 
 
 PROFILES = ("on_time", "a_little_late", "late", "very_late", "disputing")

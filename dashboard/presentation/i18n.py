@@ -510,6 +510,15 @@ FR: dict[str, str] = {
     "Kept": "Tenues",
     "Broken": "Non tenues",
     "Broken (amount)": "Non tenues (montant)",
+    "Three ways to pay": "Trois façons de payer",
+    "Invoices settled in the period by how they were paid: scheduled (a direct debit), in "
+    "instalments (a payment plan, or several payments), else at once.": (
+        "Les factures soldées dans la période selon la façon dont elles ont été payées : "
+        "programmé (un prélèvement), en plusieurs fois (un échéancier, ou plusieurs "
+        "paiements), sinon en une fois."
+    ),
+    "Way to pay": "Façon de payer",
+    "Paid by the due date": "Payées à l'échéance",
     "Forecast": "Prévision",
     "Naive forecast": "Prévision naïve",
     "How the priority and the payer score are computed": (

@@ -105,6 +105,11 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "broken": ("Broken", "Non tenue"),
         "live": ("Not yet due", "En cours"),
     },
+    "way": {
+        "at_once": ("At once", "En une fois"),
+        "scheduled": ("Scheduled (direct debit)", "Programmé (prélèvement)"),
+        "instalments": ("In instalments", "En plusieurs fois"),
+    },
     "profile": {
         "on_time": ("On time", "À l'heure"),
         "a_little_late": ("A little late", "Un peu en retard"),

@@ -182,3 +182,22 @@ def _no_filter():
     from dashboard.metrics import Filters
 
     return Filters()
+
+
+def test_three_ways_to_pay_side_by_side(engine, tmp_path):
+    from dashboard.metrics.analytics import ways_to_pay
+
+    load(
+        engine,
+        tmp_path,
+        invoices="invoice_id,customer_id,issue_date,due_date,amount\n"
+        "X1,C1,2024-01-10,2024-02-10,100\nX2,C1,2024-01-10,2024-02-10,200\n"
+        "X3,C1,2024-01-01,2024-02-01,300\n",
+        payments="payment_id,invoice_id,payment_date,amount,method\n"
+        "P1,X1,2024-02-05,100,transfer\nP2,X2,2024-02-15,200,direct_debit\n"
+        "P3,X3,2024-02-05,100,transfer\nP4,X3,2024-02-11,200,transfer\n",
+    )
+    table = ways_to_pay(engine, FEB, _no_filter()).set_index("way")
+    assert table.loc["at_once"].tolist() == [1, 100.0, -5.0, 100.0]  # 5 days early
+    assert table.loc["scheduled"].tolist() == [1, 200.0, 5.0, 0.0]  # the direct debit
+    assert table.loc["instalments"].tolist() == [1, 300.0, 10.0, 0.0]  # two payments
