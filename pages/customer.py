@@ -11,6 +11,12 @@ from dashboard.presentation.statement import customer_language
 
 TOP_OVERDUE = 25
 
+
+def fit(frame) -> int:
+    """A table's height: its rows up to about eight (no empty rows under a short one)."""
+    return min(300, 38 + 35 * max(len(frame), 1))
+
+
 view = state.require("customers")
 st.title(view.t("Customer"))
 everyone = cache.customer_list(view.end, view.key, "")
@@ -157,7 +163,7 @@ if customer:
                 "promise_status": "Status",
                 "collector": "Collector",
             },
-            height=300,
+            height=fit(detail["promises"]),
         )
     with right:
         st.subheader(view.t("Payment plans"))
@@ -173,7 +179,7 @@ if customer:
                 "invoice_id": "Invoice",
                 "instalment_status": "Status",
             },
-            height=300,
+            height=fit(detail["plans"]),
         )
     st.subheader(view.t("Payments"))
     widgets.table(

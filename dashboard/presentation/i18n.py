@@ -812,7 +812,11 @@ def column_formatters(
             continue
         if name.endswith("_eur") or name in MONEY_COLUMNS:
             out[col] = partial(fmt_money, lang=lang, currency=currency)
-        elif name.endswith("_pct") or name in PCT_COLUMNS:
+        elif (
+            name.endswith("_pct")
+            or name in PCT_COLUMNS
+            or (name in METRICS and METRICS[name].unit == "%")
+        ):
             # a KPI's digits are declared with it (cost to collect, a fraction of a percent: 2)
             out[col] = partial(fmt_pct, lang=lang, digits=_digits(name))
         elif name in DAY_COLUMNS or name.endswith("_days"):
