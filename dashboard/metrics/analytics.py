@@ -903,8 +903,8 @@ def dispute_scorecard(engine: Engine, period: Period, filters: Filters) -> pd.Da
     their open amounts), the age of the oldest open one, the median resolution days of those
     resolved in P and in the period before it (same length)."""
     with metric_engine(engine) as eng:
-        now = eng.measures(period, filters).disputes.by_owner
-        before = eng.measures(period.previous(), filters).disputes.by_owner
+        now = eng.measures(period, filters).dispute_owners
+        before = eng.measures(period.previous(), filters).dispute_owners
     rows = [
         {
             "owner": owner,

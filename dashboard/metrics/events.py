@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from dashboard.core.filters import Filters
 from dashboard.core.periods import Period, to_date
@@ -290,9 +290,62 @@ def customer_plans(conn: Connection, customer_id: str, end: dt.date) -> list[dic
 
 def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTotals:
     """Open at T: invoices (issued by T) with a reason record recorded by T and not resolved by
-    T, with their open amounts at T; resolution days: the median of resolved − recorded over
-    the records resolved in P. A record without a recorded date counts from its invoice's
-    issue date. Per owner: the same, and the age of its oldest open record."""
+    T, with their open amounts at T (counted and summed in the database: a ledger may hold a
+    hundred thousand unresolved reasons); resolution days: the median of resolved − recorded
+    over the records resolved in P. A record without a recorded date counts from its
+    invoice's issue date. :func:`dispute_details` adds the figures per owner."""
+    t = period.end
+    recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
+    scope = REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV)))
+    open_ids = (
+        select(REA.c.invoice_id)
+        .select_from(scope)
+        .where(
+            live(REA),
+            INV.c.issue_date <= d(t),
+            recorded <= d(t),
+            or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(t)),
+        )
+    )
+    open_ids = _customer_filter(open_ids, INV.c.customer_id, selected).distinct().subquery()
+    paid = (
+        select(PAY.c.invoice_id, func.sum(PAY.c.amount_cents).label("paid"))
+        .where(_completed(), PAY.c.payment_date <= d(t))
+        .group_by(PAY.c.invoice_id)
+        .subquery()
+    )
+    owed = INV.c.amount_cents - func.coalesce(paid.c.paid, 0)
+    count, cents = conn.execute(
+        select(func.count(), func.sum(case((owed > 0, owed), else_=0)))
+        .select_from(
+            INV.join(open_ids, open_ids.c.invoice_id == INV.c.invoice_id).outerjoin(
+                paid, paid.c.invoice_id == INV.c.invoice_id
+            )
+        )
+        .where(live(INV))
+    ).one()
+    resolved = conn.execute(
+        _customer_filter(
+            select(recorded, REA.c.resolved_date)
+            .select_from(scope)
+            .where(
+                live(REA),
+                INV.c.issue_date <= d(t),
+                recorded <= d(t),
+                REA.c.resolved_date.between(d(period.start), d(t)),
+            ),
+            INV.c.customer_id,
+            selected,
+        )
+    ).all()
+    spans = [(to_date(res) - to_date(rec)).days for rec, res in resolved]
+    median = float(statistics.median(spans)) if spans else None
+    return DisputeTotals(int(count or 0), int(cents or 0), median)
+
+
+def dispute_details(conn: Connection, period: Period, selected=None) -> DisputeTotals:
+    """:func:`dispute_totals` with the figures per owner: open disputes and their open
+    amounts, the age of the oldest open record, and the median resolution days."""
     t = period.end
     records, open_cents = _disputes(conn, period, selected)
     open_records = [r for r in records if _open_at(r, t)]
@@ -415,6 +468,10 @@ class EventMeasures:
     @cached_property
     def disputes(self) -> DisputeTotals:
         return self._events(dispute_totals)
+
+    @cached_property
+    def dispute_owners(self) -> dict[str, dict]:
+        return self._events(dispute_details).by_owner
 
 
 @contextlib.contextmanager

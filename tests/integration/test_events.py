@@ -107,8 +107,17 @@ def test_disputes_open_and_resolution_days(engine, tmp_path):
     k = kpis(engine, FEB)
     assert k["disputes_open"] == {"invoices": 2, "amount": 900.0}  # F (700) and H (200)
     assert k["dispute_resolution_days"] == pytest.approx(20.5)  # median of 31 and 10
+    detailed = dispute_details_of(engine)
     with metric_engine(engine) as eng:
-        by_owner = eng.measures(FEB).disputes.by_owner
+        measures = eng.measures(FEB)
+        by_owner = measures.dispute_owners
+        totals = measures.disputes
+    # the totals the KPIs read (in the database) are those of the detailed pass
+    assert (totals.open_invoices, totals.open_cents, totals.resolution_days) == (
+        detailed.open_invoices,
+        detailed.open_cents,
+        detailed.resolution_days,
+    )
     assert by_owner["Sales"] == {
         "open_invoices": 1,
         "open_cents": 70_000,
@@ -176,6 +185,13 @@ def test_promises_by_segment(engine, tmp_path):
             "promise_kept_rate": 50.0,
         }
     ]
+
+
+def dispute_details_of(engine):
+    from dashboard.metrics.events import dispute_details
+
+    with engine.connect() as conn:
+        return dispute_details(conn, FEB)
 
 
 def _no_filter():
