@@ -1,14 +1,27 @@
 """Aged balance: what each customer owes by age, against its credit limit; the ten most
 overdue, and how much of the receivables the ten largest balances hold."""
 
+import datetime as dt
+from functools import partial
+
+import pandas as pd
 import streamlit as st
 
-from dashboard.app import cache, state, widgets
+from dashboard.app import cache, login, state, widgets
 from dashboard.metrics import AGING_BUCKETS, METRICS
+from dashboard.metrics.legal import TERMS_REFERENCE
 from dashboard.presentation import charts
 from dashboard.presentation.i18n import AGING_LABELS, fmt_number, fmt_pct, fmt_value
+from dashboard.presentation.legal_table import write_legal_table
 
 TOP = 10
+LEGAL_BANDS = {
+    "d1_30": "1–30 days",
+    "d31_60": "31–60 days",
+    "d61_90": "61–90 days",
+    "d91_plus": "91 days and more",
+    "total": "Total (1 day and more)",
+}
 
 view = state.require("customers")  # customer by customer: managers and administrators
 widgets.header(view, "Aged balance")
@@ -103,3 +116,46 @@ widgets.pick(
 )
 if st.session_state.pop("_open_customer", False):
     state.switch_to(state.page("customer"))
+
+with st.expander(view.t("Table of article D.441-6 (management report)")):
+    default_end = dt.date(view.end.year - 1, 12, 31) if view.end.month < 12 else view.end
+    closing = st.date_input(
+        view.t("Year end"), default_end, key="legal_year_end", format="DD/MM/YYYY"
+    )
+    table = cache.legal_table(closing)
+    rows = [*table["bands"], {**table["total"], "band": "total"}]
+    frame = pd.DataFrame(rows)
+    frame["band"] = frame["band"].map(lambda b: view.t(LEGAL_BANDS[b]))
+    widgets.table(
+        frame,
+        "legal_table",
+        view,
+        {
+            "band": "Days past due at the year end",
+            "invoices": "Invoices",
+            "amount": "Amount (tax included)",
+            "pct_of_sales": "Share of the year's sales",
+        },
+    )
+    st.caption(
+        view.t(
+            "Sales of the year: {sales}. Disputed invoices, left out: {n}, {amount}.",
+            sales=fmt_value(table["sales"], "EUR", view.lang, view.currency),
+            n=table["disputed"]["invoices"],
+            amount=fmt_value(table["disputed"]["amount"], "EUR", view.lang, view.currency),
+        )
+        + " "
+        + TERMS_REFERENCE[view.lang]
+    )
+    if view.can("exports"):
+        with st.container(horizontal=True):
+            for lang, label in (("fr", "French"), ("en", "English")):
+                st.download_button(
+                    view.t("Excel ({language})", language=view.t(label)),
+                    login.guarded(partial(write_legal_table, table, lang)),
+                    file_name=f"D441-6_{closing}_{lang}.xlsx",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    key=f"legal_{lang}",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )

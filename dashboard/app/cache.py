@@ -310,6 +310,17 @@ def ways_to_pay(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
 
 
 @cached
+def _legal_table(data_version: str, end: dt.date) -> dict:
+    from dashboard.metrics.legal import legal_table
+
+    return legal_table(engine(), end)
+
+
+def legal_table(end: dt.date) -> dict:
+    return _legal_table(version(), end)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

@@ -263,6 +263,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fc.add_argument("--json", action="store_true", help="print SPEC.md's JSON object")
 
+    legal = sub.add_parser(
+        "legal-table",
+        parents=[db],
+        help="the management report's table of article D.441-6 (receivables past due at the "
+        "year end)",
+    )
+    legal.add_argument("--year", type=int, required=True, metavar="YYYY", help="the fiscal year")
+    legal.add_argument(
+        "--year-end",
+        default=None,
+        metavar="MM-DD",
+        help="the last day of the fiscal year, in that year (default 12-31)",
+    )
+    legal.add_argument("--json", action="store_true", help="print SPEC.md's JSON object")
+    legal.add_argument(
+        "-o", "--output", default=None, metavar="FILE.xlsx", help="also write it as a workbook"
+    )
+    legal.add_argument(
+        "--lang",
+        choices=["fr", "en"],
+        default="fr",
+        help="language of the workbook (default fr, as the management report needs it)",
+    )
+
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     serve.add_argument(
@@ -289,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "report": cmd_report,
         "worklist": cmd_worklist,
         "forecast": cmd_forecast,
+        "legal-table": cmd_legal_table,
     }[args.command]
     try:
         return handler(args, url) or 0
@@ -483,6 +508,35 @@ def cmd_forecast(args, url) -> int:
     print(result["rule"])
     for w in result["weeks"]:
         print(f"{w['week_start']}  {w['expected']:>16,.2f}")
+    return 0
+
+
+def cmd_legal_table(args, url) -> int:
+    from dashboard.metrics import legal
+
+    engine = _existing(url)
+    try:
+        end = legal.year_end(args.year, args.year_end)
+    except ValueError:
+        print("encaisse: --year-end must be a day of the year as MM-DD, such as 06-30",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    table = legal.legal_table(engine, end)
+    if args.output:
+        from dashboard.presentation.legal_table import write_legal_table
+
+        Path(args.output).write_bytes(write_legal_table(table, args.lang))
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    print(f"Invoices issued, unpaid at {end} and past due (article D.441-6)")
+    print(f"sales of the year {table['fiscal_year_start']} to {end}: {table['sales']:,.2f}")
+    for b in [*table["bands"], {**table["total"], "band": "total"}]:
+        pct = "—" if b["pct_of_sales"] is None else f"{b['pct_of_sales']:.2f}%"
+        print(f"{b['band']:<9} {b['invoices']:>7} {b['amount']:>16,.2f} {pct:>8}")
+    d = table["disputed"]
+    print(f"disputed, left out: {d['invoices']} invoice(s), {d['amount']:,.2f}")
+    print(table["terms_reference"])
     return 0
 
 

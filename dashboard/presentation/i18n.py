@@ -519,6 +519,19 @@ FR: dict[str, str] = {
     ),
     "Way to pay": "Façon de payer",
     "Paid by the due date": "Payées à l'échéance",
+    "Table of article D.441-6 (management report)": (
+        "Tableau de l'article D.441-6 (rapport de gestion)"
+    ),
+    "Year end": "Date de clôture",
+    "91 days and more": "91 jours et plus",
+    "Total (1 day and more)": "Total (1 jour et plus)",
+    "Days past due at the year end": "Retard à la clôture",
+    "Amount (tax included)": "Montant (TTC)",
+    "Share of the year's sales": "Part du chiffre d'affaires de l'exercice",
+    "Sales of the year: {sales}. Disputed invoices, left out: {n}, {amount}.": (
+        "Chiffre d'affaires de l'exercice : {sales}. Factures en litige, exclues : {n}, {amount}."
+    ),
+    "Excel ({language})": "Excel ({language})",
     "Forecast": "Prévision",
     "Naive forecast": "Prévision naïve",
     "How the priority and the payer score are computed": (

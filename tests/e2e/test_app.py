@@ -810,3 +810,20 @@ def test_the_worklist_page_lists_who_to_call_first(demo_url, monkeypatch, lang):
     assert ("overdue" in why) if lang == "EN" else ("échus" in why)
     formulas = " ".join(c.value for c in at.caption)
     assert ("Payer score =" if lang == "EN" else "Score payeur =") in formulas
+
+
+def test_the_aged_balance_page_holds_the_legal_table(app, demo_url):
+    from dashboard.metrics.legal import legal_table
+
+    app.switch_page("../../pages/aged_balance.py").run()
+    assert not app.exception, app.exception
+    table = next(
+        d.value for d in app.dataframe if "Days past due at the year end" in d.value.columns
+    )
+    expected = legal_table(engine_for(demo_url), dt.date(2024, 12, 31))  # the year before T
+    assert list(table["Invoices"]) == [b["invoices"] for b in expected["bands"]] + [
+        expected["total"]["invoices"]
+    ]
+    assert list(table["Days past due at the year end"])[-1] == "Total (1 day and more)"
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "Excel (French)" in labels and "Excel (English)" in labels
