@@ -9,7 +9,8 @@ from dashboard.metrics import AGING_BUCKETS, METRICS
 from dashboard.metrics.forecast import RULE
 from dashboard.presentation import charts
 from dashboard.presentation.charts import AGING_COLORS
-from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct
+from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct, fmt_value
+from dashboard.presentation.messages import translate
 from dashboard.presentation.vocabulary import CODES, relabel, source_label
 from dashboard.presentation.vocabulary import label as code_label
 
@@ -261,3 +262,36 @@ else:
             fmt=",.0f",
         )
     )
+
+if view.can("customers"):  # customer by customer
+    st.subheader(view.t("Late-payment penalties and the 40 € indemnity"))
+    exposure, totals = cache.penalty_exposure(view.end, view.key)
+    st.caption(
+        view.t(
+            "What could be claimed at the as-of date from business and public customers: "
+            "penalties accrued day by day on what was unpaid ({source}) and 40 € per late "
+            "invoice; beside each customer's CSAT and payer score, so that the manager "
+            "decides. Total: {penalty} of penalties, {indemnity} of indemnities.",
+            source=translate(totals["rate_source"], view.lang),
+            penalty=fmt_value(totals["penalty"], "EUR", view.lang, view.currency),
+            indemnity=fmt_value(totals["indemnity"], "EUR", view.lang, view.currency),
+        )
+    )
+    if exposure.empty:
+        widgets.empty_note(view)
+    else:
+        widgets.table(
+            exposure,
+            "penalties",
+            view,
+            {
+                "customer_id": "Customer",
+                "name": "Name",
+                "late_invoices": "Late invoices",
+                "penalty_eur": "Penalties",
+                "indemnity_eur": "Indemnities",
+                "csat": "CSAT",
+                "payer_score": "Payer score",
+                "terms_over_cap": "Terms over the legal caps",
+            },
+        )

@@ -321,6 +321,15 @@ def legal_table(end: dt.date) -> dict:
 
 
 @cached
+def _penalty_exposure(data_version: str, end: dt.date, key: Key) -> tuple:
+    return analytics.penalty_exposure(engine(), end, _filters(key))
+
+
+def penalty_exposure(end: dt.date, key: Key) -> tuple:
+    return _penalty_exposure(version(), end, key)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

@@ -287,6 +287,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the workbook (default fr, as the management report needs it)",
     )
 
+    pen = sub.add_parser(
+        "penalties",
+        parents=[db],
+        help="French late-payment penalties and the 40 EUR indemnity of business customers",
+    )
+    pen.add_argument(
+        "--as-of",
+        dest="end",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date of the figures (default: the latest invoice or payment date)",
+    )
+    pen.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="the contract's yearly rate in %% (default: the setting penalty_rate_pct, else "
+        "the legal rate: ECB main refinancing rate + 10 points)",
+    )
+    pen.add_argument("--json", action="store_true", help="print SPEC.md's JSON object")
+
     serve = sub.add_parser("serve", parents=[db], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     serve.add_argument(
@@ -314,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         "worklist": cmd_worklist,
         "forecast": cmd_forecast,
         "legal-table": cmd_legal_table,
+        "penalties": cmd_penalties,
     }[args.command]
     try:
         return handler(args, url) or 0
@@ -537,6 +561,27 @@ def cmd_legal_table(args, url) -> int:
     d = table["disputed"]
     print(f"disputed, left out: {d['invoices']} invoice(s), {d['amount']:,.2f}")
     print(table["terms_reference"])
+    return 0
+
+
+def cmd_penalties(args, url) -> int:
+    from dashboard.metrics import penalties
+
+    engine = _existing(url)
+    as_of = args.end or metrics.default_period(engine, None, None).end
+    result = penalties.penalties(engine, as_of, args.rate)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"Late-payment penalties at {as_of} ({result['rate_source']})")
+    for c in result["customers"]:
+        print(f"{c['customer_id']:<14} {c['penalty']:>14,.2f} {c['indemnity']:>10,.2f}")
+    print(
+        f"total: penalties {result['total_penalty']:,.2f}, indemnities "
+        f"{result['total_indemnity']:,.2f} ({len(result['invoices'])} invoice(s))"
+    )
+    if result["terms_over_cap"]:
+        print(f"{len(result['terms_over_cap'])} invoice(s) with terms over the legal caps")
     return 0
 
 

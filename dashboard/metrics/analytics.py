@@ -212,6 +212,78 @@ def ways_to_pay(engine: Engine, period: Period, filters: Filters) -> pd.DataFram
     )
 
 
+def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd.DataFrame, dict]:
+    """Per business or public customer: the penalties and indemnities it could be asked for at
+    T (``metrics.penalties``), beside the relationship: its CSAT and payer score over the 12
+    months to T, and its invoices with terms over the legal caps. Also the totals and the
+    rate's source."""
+    from dashboard.metrics import penalties, worklist
+
+    result = penalties.penalties(engine, end)
+    selected = selected_customers(filters)
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(CUS.c.customer_id, CUS.c.name).where(live(CUS))).all())
+        keep = None if selected is None else {who for (who,) in conn.execute(selected)}
+        start = end - dt.timedelta(days=364)
+        answers = conn.execute(
+            select(SUR.c.customer_id, SUR.c.score).where(
+                live(SUR),
+                SUR.c.survey_type == "csat",
+                SUR.c.response_date.between(d(start), d(end)),
+            )
+        ).all()
+    csat = defaultdict(lambda: [0, 0])
+    for who, score in answers:
+        csat[who][0] += int(score) >= 4
+        csat[who][1] += 1
+    scores = {
+        who: worklist.payer_score(h) for who, h in worklist.histories(engine, end, filters).items()
+    }
+    late = defaultdict(int)
+    for r in result["invoices"]:
+        late[r["customer_id"]] += 1
+    over = defaultdict(int)
+    for r in result["terms_over_cap"]:
+        over[r["customer_id"]] += 1
+    rows = [
+        {
+            "customer_id": c["customer_id"],
+            "name": names.get(c["customer_id"]),
+            "late_invoices": late[c["customer_id"]],
+            "penalty_eur": c["penalty"],
+            "indemnity_eur": c["indemnity"],
+            "csat": (
+                100 * csat[c["customer_id"]][0] / csat[c["customer_id"]][1]
+                if csat[c["customer_id"]][1]
+                else None
+            ),
+            "payer_score": scores.get(c["customer_id"]),
+            "terms_over_cap": over[c["customer_id"]],
+        }
+        for c in result["customers"]
+        if keep is None or c["customer_id"] in keep
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "name",
+            "late_invoices",
+            "penalty_eur",
+            "indemnity_eur",
+            "csat",
+            "payer_score",
+            "terms_over_cap",
+        ],
+    )
+    totals = {
+        "penalty": round(float(frame["penalty_eur"].sum()), 2),
+        "indemnity": round(float(frame["indemnity_eur"].sum()), 2),
+        "rate_source": result["rate_source"],
+    }
+    return frame, totals
+
+
 PROFILES = ("on_time", "a_little_late", "late", "very_late", "disputing")
 
 

@@ -532,6 +532,26 @@ FR: dict[str, str] = {
         "Chiffre d'affaires de l'exercice : {sales}. Factures en litige, exclues : {n}, {amount}."
     ),
     "Excel ({language})": "Excel ({language})",
+    "Late-payment penalties and the 40 € indemnity": (
+        "Pénalités de retard et indemnité forfaitaire de 40 €"
+    ),
+    "What could be claimed at the as-of date from business and public customers: "
+    "penalties accrued day by day on what was unpaid ({source}) and 40 € per late "
+    "invoice; beside each customer's CSAT and payer score, so that the manager "
+    "decides. Total: {penalty} of penalties, {indemnity} of indemnities.": (
+        "Ce qui pourrait être réclamé à la date d'arrêté aux clients professionnels et "
+        "publics : des pénalités courues jour après jour sur ce qui restait dû ({source}) et "
+        "40 € par facture en retard ; à côté de la note CSAT et du score payeur de chaque "
+        "client, pour que le responsable décide. Total : {penalty} de pénalités, {indemnity} "
+        "d'indemnités."
+    ),
+    "legal rate: ECB main refinancing rate of 1 January or 1 July + 10 points": (
+        "taux légal : taux de refinancement de la BCE au 1er janvier ou au 1er juillet + 10 points"
+    ),
+    "Late invoices": "Factures en retard",
+    "Penalties": "Pénalités",
+    "Indemnities": "Indemnités",
+    "Terms over the legal caps": "Délais au-delà du plafond légal",
     "Forecast": "Prévision",
     "Naive forecast": "Prévision naïve",
     "How the priority and the payer score are computed": (

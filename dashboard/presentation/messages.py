@@ -271,6 +271,11 @@ FR: dict[str, str] = {
     "{} owned by {}": "{0} porté par {1}",
     "{} removed": "{0} supprimé",
     "{} ({})": "{0} ({1})",
+    # the source of a penalty rate
+    "contract rate {}%": "taux contractuel {0} %",
+    "legal rate: ECB main refinancing rate of 1 January or 1 July + 10 points": (
+        "taux légal : taux de refinancement de la BCE au 1er janvier ou au 1er juillet + 10 points"
+    ),
 }
 
 # Words inside the values of some sentences (who signed in from where).

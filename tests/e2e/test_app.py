@@ -827,3 +827,20 @@ def test_the_aged_balance_page_holds_the_legal_table(app, demo_url):
     assert list(table["Days past due at the year end"])[-1] == "Total (1 day and more)"
     labels = [b.proto.label for b in app.get("download_button")]
     assert "Excel (French)" in labels and "Excel (English)" in labels
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_collections_shows_penalties_beside_the_relationship(demo_url, monkeypatch, lang):
+    from dashboard.metrics.penalties import penalties
+
+    at = fresh_app(demo_url, monkeypatch, lang=lang)
+    at.run()
+    at.switch_page("../../pages/collections.py").run()
+    assert not at.exception, at.exception
+    header = t("Penalties", lang.lower())
+    table = next(d.value for d in at.dataframe if header in d.value.columns)
+    expected = penalties(engine_for(demo_url), END)
+    assert round(table[header].sum(), 2) == pytest.approx(expected["total_penalty"], abs=0.02)
+    assert "Payer score" in table.columns or "Score payeur" in table.columns
+    source = "ECB" if lang == "EN" else "BCE"
+    assert any(source in c.value for c in at.caption)
