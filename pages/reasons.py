@@ -1,13 +1,15 @@
 """Late-payment reasons: Pareto of causes, share by process owner and its trend, drill from an
 owner to its causes to the invoices, and the editable owner of each cause."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.app import cache, state, widgets
 from dashboard.core.taxonomy import OWNERS
 from dashboard.presentation import charts
-from dashboard.presentation.i18n import fmt_pct
+from dashboard.presentation.i18n import fmt_date, fmt_pct
 from dashboard.storage import store
 
 view = state.current()
@@ -192,6 +194,53 @@ else:
             },
         )
 
+st.subheader(view.t("Process fixes and their effect"))
+fixes = sorted(
+    (
+        (dt.date.fromisoformat(key.rsplit(".", 1)[1]), key.rsplit(".", 1)[0], note)
+        for key, note in cache.settings("process_fix.").items()
+    ),
+    reverse=True,
+)
+if not fixes:
+    st.caption(
+        view.t(
+            "No process fix recorded yet: an administrator records one under the taxonomy "
+            "below (the cause, the day, what was changed)."
+        )
+    )
+for fixed_on, code, note in fixes:
+    st.markdown(
+        "**"
+        + widgets.plain(label_of.get(code, code))
+        + "** · "
+        + fmt_date(fixed_on, view.lang)
+        + " · "
+        + widgets.plain(note)
+    )
+    trend, effect = cache.fix_view(code, fixed_on, view.end, view.key)
+    widgets.chart(
+        charts.share_with_fix(
+            trend, fixed_on, view.t("Share of late euros") + " (%)", view.t("fix"), view.lang
+        )
+    )
+    if effect is None:
+        st.caption(view.t("Too recent to compare: the fix is after the as-of date."))
+    else:
+        st.caption(
+            view.t(
+                "Over {days} days on each side: before, {before} of late euros ({n_before} of "
+                "{of_before} invoices with a reason); after, {after} ({n_after} of {of_after}).",
+                days=effect["days"],
+                before=fmt_pct(effect["before"]["share_pct"], view.lang),
+                n_before=effect["before"]["invoices"],
+                of_before=effect["before"]["late_invoices"],
+                after=fmt_pct(effect["after"]["share_pct"], view.lang),
+                n_after=effect["after"]["invoices"],
+                of_after=effect["after"]["late_invoices"],
+            )
+        )
+
 if view.can("admin"):  # the taxonomy is an administrator's setting
     with st.expander(view.t("Taxonomy: who owns each cause")):
         editable = pd.DataFrame(codes)[["code", "label_en", "label_fr", "owner"]]
@@ -244,6 +293,31 @@ if view.can("admin"):  # the taxonomy is an administrator's setting
                     store.set_setting(cache.engine(), key, repr(float(value)), view.account.name)
             cache.clear()
             st.success(view.t("Targets saved."))
+        st.markdown("**" + view.t("Record a process fix") + "**")
+        with st.form("process_fix", clear_on_submit=True):
+            fix_code = st.selectbox(
+                view.t("Reason"),
+                [c["code"] for c in codes],
+                format_func=lambda c: label_of.get(c, c),
+                key="fix_reason",
+            )
+            fix_day = st.date_input(
+                view.t("Day of the fix"), view.end, key="fix_day", format="DD/MM/YYYY"
+            )
+            fix_note = st.text_input(
+                view.t("What was changed"),
+                key="fix_note",
+                placeholder=view.t("address check added to invoicing"),
+            )
+            if st.form_submit_button(view.t("Record the fix")) and fix_note.strip():
+                store.set_setting(
+                    cache.engine(),
+                    f"process_fix.{fix_code}.{fix_day.isoformat()}",
+                    fix_note.strip()[:500],
+                    view.account.name,
+                )
+                cache.clear()
+                st.success(view.t("Fix recorded."))
         if st.button(view.t("Save owners"), key="save_owners"):
             for code, owner in zip(edited["code"], edited["owner"], strict=True):
                 if owner != next(c["owner"] for c in codes if c["code"] == code):

@@ -330,6 +330,17 @@ def penalty_exposure(end: dt.date, key: Key) -> tuple:
 
 
 @cached
+def _fix_view(data_version: str, reason: str, fixed_on: dt.date, end: dt.date, key: Key) -> tuple:
+    filters = _filters(key)
+    trend = analytics.reason_share_trend(engine(), end, 12, filters, reason)
+    return trend, analytics.fix_effect(engine(), reason, fixed_on, end, filters)
+
+
+def fix_view(reason: str, fixed_on: dt.date, end: dt.date, key: Key) -> tuple:
+    return _fix_view(version(), reason, fixed_on, end, key)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

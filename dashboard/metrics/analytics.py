@@ -879,6 +879,58 @@ def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> 
     return df.sort_values(["month", "owner"], ignore_index=True)
 
 
+FIX_WINDOW_DAYS = 180  # before/after a process fix: at most half a year on each side
+
+
+def reason_share(engine: Engine, period: Period, filters: Filters, reason: str) -> dict:
+    """A cause's share of the late euros of invoices due in P: its invoices and their amounts
+    against those of every invoice with a recorded reason (each invoice once)."""
+    r = _reason_rows(period, filters).subquery()
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.c.reason, r.c.invoice_id, r.c.amount_cents)).all()
+    every = {inv: int(a) for _, inv, a in rows}
+    mine = {inv: int(a) for code, inv, a in rows if code == reason}
+    total = sum(every.values())
+    return {
+        "invoices": len(mine),
+        "late_invoices": len(every),
+        "amount_eur": money(sum(mine.values())),
+        "late_amount_eur": money(total),
+        "share_pct": 100 * sum(mine.values()) / total if total else None,
+    }
+
+
+def reason_share_trend(
+    engine: Engine, end: dt.date, months: int, filters: Filters, reason: str
+) -> pd.DataFrame:
+    """The cause's monthly share of late euros (by month of due date)."""
+    rows = [
+        {"month": p.start, **reason_share(engine, p, filters, reason)}
+        for p in months_back(end, months)
+    ]
+    return pd.DataFrame(rows)
+
+
+def fix_effect(
+    engine: Engine, reason: str, fixed_on: dt.date, end: dt.date, filters: Filters
+) -> dict | None:
+    """The cause's share of late euros before and after a process fix, over the same length
+    of time on each side (up to half a year; as long as the time since the fix allows):
+    None while the fix is too recent (on or after T)."""
+    days = min((end - fixed_on).days + 1, FIX_WINDOW_DAYS)
+    if days <= 0:
+        return None
+    before = Period(fixed_on - dt.timedelta(days=days), fixed_on - dt.timedelta(days=1))
+    after = Period(fixed_on, fixed_on + dt.timedelta(days=days - 1))
+    return {
+        "days": days,
+        "before": {"start": before.start, "end": before.end}
+        | reason_share(engine, before, filters, reason),
+        "after": {"start": after.start, "end": after.end}
+        | reason_share(engine, after, filters, reason),
+    }
+
+
 def aged_balance(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
     """Per customer with an open balance at T: its open amount by aging bucket (SPEC's buckets
     by days past due), the total, the overdue part, its credit limit and the share of it used

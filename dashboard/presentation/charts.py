@@ -401,3 +401,35 @@ def weekly_bars(df: pd.DataFrame, x: str, y: str, y_title: str, lang: str = "en"
         )
     )
     return _finish(chart, lang)
+
+
+def share_with_fix(
+    df: pd.DataFrame, fixed_on, y_title: str, fix_label: str, lang: str = "en"
+) -> alt.Chart:
+    """A cause's monthly share of late euros (``month``, ``share_pct``), the day of its process
+    fix marked by a vertical rule."""
+    _guard(df)
+    df = df.assign(month=pd.to_datetime(df["month"]))
+    line = (
+        alt.Chart(df)
+        .mark_line(point=True, color=ACCENT)
+        .encode(
+            x=alt.X(
+                "month:T", title=None, axis=alt.Axis(format=MONTH, labelFlush=True, labelBound=True)
+            ),
+            y=alt.Y("share_pct:Q", title=y_title, axis=alt.Axis(format=".0f")),
+            tooltip=[
+                alt.Tooltip("month:T", format=MONTH_LONG),
+                alt.Tooltip("share_pct:Q", format=".1f"),
+                "invoices:Q",
+            ],
+        )
+    )
+    mark = pd.DataFrame({"day": [pd.Timestamp(fixed_on)], "label": [fix_label]})
+    rule = alt.Chart(mark).mark_rule(color=BAD, strokeDash=[4, 4]).encode(x="day:T")
+    text = (
+        alt.Chart(mark)
+        .mark_text(align="left", dx=4, dy=-6, color=BAD)
+        .encode(x="day:T", y=alt.value(8), text="label:N")
+    )
+    return _finish(alt.layer(line, rule, text), lang)

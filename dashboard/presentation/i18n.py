@@ -549,6 +549,28 @@ FR: dict[str, str] = {
         "taux légal : taux de refinancement de la BCE au 1er janvier ou au 1er juillet + 10 points"
     ),
     "Late invoices": "Factures en retard",
+    "Process fixes and their effect": "Corrections de processus et leur effet",
+    "No process fix recorded yet: an administrator records one under the taxonomy "
+    "below (the cause, the day, what was changed).": (
+        "Aucune correction de processus enregistrée : un administrateur en enregistre une sous "
+        "la taxonomie ci-dessous (la cause, le jour, ce qui a changé)."
+    ),
+    "Share of late euros": "Part des euros en retard",
+    "fix": "correction",
+    "Too recent to compare: the fix is after the as-of date.": (
+        "Trop récente pour comparer : la correction est après la date d'arrêté."
+    ),
+    "Over {days} days on each side: before, {before} of late euros ({n_before} of "
+    "{of_before} invoices with a reason); after, {after} ({n_after} of {of_after}).": (
+        "Sur {days} jours de chaque côté : avant, {before} des euros en retard ({n_before} "
+        "factures sur {of_before} avec un motif) ; après, {after} ({n_after} sur {of_after})."
+    ),
+    "Record a process fix": "Enregistrer une correction de processus",
+    "Day of the fix": "Jour de la correction",
+    "What was changed": "Ce qui a changé",
+    "address check added to invoicing": "contrôle de l'adresse ajouté à la facturation",
+    "Record the fix": "Enregistrer la correction",
+    "Fix recorded.": "Correction enregistrée.",
     "Penalties": "Pénalités",
     "Indemnities": "Indemnités",
     "Terms over the legal caps": "Délais au-delà du plafond légal",

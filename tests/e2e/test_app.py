@@ -844,3 +844,24 @@ def test_collections_shows_penalties_beside_the_relationship(demo_url, monkeypat
     assert "Payer score" in table.columns or "Score payeur" in table.columns
     source = "ECB" if lang == "EN" else "BCE"
     assert any(source in c.value for c in at.caption)
+
+
+def test_a_process_fix_is_charted_with_its_before_and_after(demo_url, monkeypatch):
+    from dashboard.metrics.analytics import fix_effect
+    from dashboard.storage import store
+
+    engine = engine_for(demo_url)
+    key = "process_fix.invoice_not_received.2025-04-01"
+    store.set_setting(engine, key, "address check added to invoicing", "test")
+    try:
+        at = fresh_app(demo_url, monkeypatch)
+        at.run()
+        at.switch_page("../../pages/reasons.py").run()
+        assert not at.exception, at.exception
+        effect = fix_effect(engine, "invoice_not_received", dt.date(2025, 4, 1), END, Filters())
+        said = " ".join(c.value for c in at.caption)
+        assert f"Over {effect['days']} days on each side" in said
+        assert f"({effect['after']['invoices']} of {effect['after']['late_invoices']})" in said
+        assert any("address check added to invoicing" in m.value for m in at.markdown)
+    finally:
+        store.delete_setting(engine, key, "test")
