@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.app import cache, state, widgets
 from dashboard.metrics import AGING_BUCKETS, METRICS
+from dashboard.metrics.analytics import MIN_REMINDERS
 from dashboard.metrics.forecast import RULE
 from dashboard.presentation import charts
 from dashboard.presentation.charts import AGING_COLORS
@@ -13,6 +14,8 @@ from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct, fmt_valu
 from dashboard.presentation.messages import translate
 from dashboard.presentation.vocabulary import CODES, relabel, source_label
 from dashboard.presentation.vocabulary import label as code_label
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 view = state.current()
 widgets.header(view, "Collections")
@@ -121,6 +124,36 @@ else:
             "paid_within_14d_pct": "Paid within 14 days",
             "cash_per_cost": "Cash per € spent",
         },
+    )
+
+st.subheader(view.t("When to remind"))
+st.caption(
+    view.t(
+        "Per channel and weekday of the reminders of the period: how many, the share followed "
+        "by the invoice's payment within 14 days, and the cash of those payments. The files "
+        "give reminders a date, not a time: by weekday only. — : not enough data (fewer than "
+        "{n} reminders).",
+        n=MIN_REMINDERS,
+    )
+)
+timing = cache.reminder_timing(view.start, view.end, view.key)
+if timing.empty:
+    widgets.empty_note(view)
+else:
+    timing["weekday"] = timing["weekday"].map(lambda w: view.t(WEEKDAYS[w]))
+    widgets.table(
+        timing,
+        "reminder_timing",
+        view,
+        {
+            "channel": "Channel",
+            "weekday": "Weekday",
+            "reminders": "Reminders",
+            "followed": "Followed by a payment",
+            "paid_within_14d_pct": "Paid within 14 days",
+            "cash_eur": "Cash",
+        },
+        height=320,
     )
 
 st.subheader(view.t("Promises to pay"))

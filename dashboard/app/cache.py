@@ -341,6 +341,15 @@ def fix_view(reason: str, fixed_on: dt.date, end: dt.date, key: Key) -> tuple:
 
 
 @cached
+def _reminder_timing(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.reminder_timing(engine(), _period(start, end), _filters(key))
+
+
+def reminder_timing(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
+    return _reminder_timing(version(), start, end, key)
+
+
+@cached
 def _aged_balance(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
     return analytics.aged_balance(engine(), end, _filters(key))
 

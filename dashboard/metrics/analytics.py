@@ -879,6 +879,76 @@ def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> 
     return df.sort_values(["month", "owner"], ignore_index=True)
 
 
+MIN_REMINDERS = 20  # fewer reminders than this on a weekday: not enough data to say
+
+
+def reminder_timing(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
+    """Per reminder channel and weekday of the reminders dated in P (the store keeps their
+    dates, not their times): how many, how many were followed by a completed payment of the
+    same invoice within 14 days, and the cash of those payments (each payment credited to the
+    last reminder before it, as for the channels)."""
+    selected = selected_customers(filters)
+    start = period.start
+    with engine.connect() as conn:
+        acts = conn.execute(
+            _scoped(
+                select(ACT.c.invoice_id, ACT.c.action_date, ACT.c.channel).where(
+                    live(ACT),
+                    ACT.c.invoice_id.is_not(None),
+                    ACT.c.action_date.between(d(start), d(period.end)),
+                ),
+                ACT.c.customer_id,
+                selected,
+            )
+        ).all()
+        pays = conn.execute(
+            select(PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents).where(
+                live(PAY),
+                PAY.c.status == "completed",
+                PAY.c.payment_date.between(
+                    d(start), d(period.end + dt.timedelta(days=CHANNEL_WINDOW_DAYS))
+                ),
+            )
+        ).all()
+    by_invoice: dict[str, list] = defaultdict(list)
+    for inv, day, channel in acts:
+        by_invoice[inv].append((to_date(day), channel))
+    for touches in by_invoice.values():
+        touches.sort()
+    window = dt.timedelta(days=CHANNEL_WINDOW_DAYS)
+    cash: dict[tuple, int] = defaultdict(int)
+    followed: set[tuple] = set()
+    for inv, day, cents in pays:
+        day = to_date(day)
+        before = [t for t in by_invoice.get(inv, ()) if t[0] <= day <= t[0] + window]
+        if before:
+            last = before[-1]
+            cash[(last[1], last[0].weekday())] += int(cents)
+            for t in before:
+                followed.add((inv, t))
+    counts: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    for inv, touches in by_invoice.items():
+        for t in touches:
+            c = counts[(t[1], t[0].weekday())]
+            c[0] += 1
+            c[1] += (inv, t) in followed
+    rows = [
+        {
+            "channel": channel,
+            "weekday": weekday,
+            "reminders": n,
+            "followed": k,
+            "paid_within_14d_pct": 100 * k / n if n >= MIN_REMINDERS else None,
+            "cash_eur": money(cash[(channel, weekday)]),
+        }
+        for (channel, weekday), (n, k) in sorted(counts.items())
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=["channel", "weekday", "reminders", "followed", "paid_within_14d_pct", "cash_eur"],
+    )
+
+
 FIX_WINDOW_DAYS = 180  # before/after a process fix: at most half a year on each side
 
 

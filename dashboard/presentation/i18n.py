@@ -571,6 +571,25 @@ FR: dict[str, str] = {
     "address check added to invoicing": "contrôle de l'adresse ajouté à la facturation",
     "Record the fix": "Enregistrer la correction",
     "Fix recorded.": "Correction enregistrée.",
+    "When to remind": "Quand relancer",
+    "Per channel and weekday of the reminders of the period: how many, the share followed "
+    "by the invoice's payment within 14 days, and the cash of those payments. The files "
+    "give reminders a date, not a time: by weekday only. — : not enough data (fewer than "
+    "{n} reminders).": (
+        "Par canal et jour de la semaine des relances de la période : combien, la part suivie "
+        "du paiement de la facture sous 14 jours, et l'argent de ces paiements. Les fichiers "
+        "datent les relances sans heure : par jour de la semaine seulement. — : pas assez de "
+        "données (moins de {n} relances)."
+    ),
+    "Weekday": "Jour",
+    "Followed by a payment": "Suivies d'un paiement",
+    "Monday": "lundi",
+    "Tuesday": "mardi",
+    "Wednesday": "mercredi",
+    "Thursday": "jeudi",
+    "Friday": "vendredi",
+    "Saturday": "samedi",
+    "Sunday": "dimanche",
     "Penalties": "Pénalités",
     "Indemnities": "Indemnités",
     "Terms over the legal caps": "Délais au-delà du plafond légal",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from dashboard.metrics import Period, kpis
@@ -217,3 +218,35 @@ def test_three_ways_to_pay_side_by_side(engine, tmp_path):
     assert table.loc["at_once"].tolist() == [1, 100.0, -5.0, 100.0]  # 5 days early
     assert table.loc["scheduled"].tolist() == [1, 200.0, 5.0, 0.0]  # the direct debit
     assert table.loc["instalments"].tolist() == [1, 300.0, 10.0, 0.0]  # two payments
+
+
+def test_reminder_timing_by_weekday_with_its_counts(engine, tmp_path):
+    from dashboard.metrics.analytics import reminder_timing
+
+    actions = ["action_id,customer_id,invoice_id,action_date,channel,outcome"]
+    payments = ["payment_id,invoice_id,payment_date,amount"]
+    invoices = ["invoice_id,customer_id,issue_date,due_date,amount"]
+    for k in range(25):  # 25 Monday e-mails (2024-01-01 is a Monday), each paid 3 days later
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=7 * k)
+        invoices.append(f"M{k},C1,2023-12-01,2023-12-31,100")
+        actions.append(f"a{k},C1,M{k},{day},email,no_answer")
+        payments.append(f"p{k},M{k},{day + dt.timedelta(days=3)},100")
+    for k in range(5):  # 5 Friday letters, never followed
+        day = dt.date(2024, 1, 5) + dt.timedelta(days=7 * k)
+        invoices.append(f"F{k},C1,2023-12-01,2023-12-31,100")
+        actions.append(f"b{k},C1,F{k},{day},letter,no_answer")
+    load(
+        engine,
+        tmp_path,
+        invoices="\n".join(invoices) + "\n",
+        payments="\n".join(payments) + "\n",
+        actions="\n".join(actions) + "\n",
+    )
+    table = reminder_timing(engine, Period(D(2024, 1, 1), D(2024, 6, 30)), _no_filter())
+    rows = {(r["channel"], r["weekday"]): r for r in table.to_dict("records")}
+    monday = rows[("email", 0)]
+    assert (monday["reminders"], monday["followed"], monday["cash_eur"]) == (25, 25, 2500.0)
+    assert monday["paid_within_14d_pct"] == 100.0
+    friday = rows[("letter", 4)]
+    assert (friday["reminders"], friday["followed"]) == (5, 0)
+    assert pd.isna(friday["paid_within_14d_pct"])  # fewer than 20: not enough to say
