@@ -163,26 +163,25 @@ st.caption(
         "promise to that day reach the promised amount, or settle the invoice."
     )
 )
-left, right = st.columns(2)
-for column, dimension, title in ((left, "collector", "Collector"), (right, "segment", "Segment")):
-    with column:
-        table = cache.promises_by(view.start, view.end, view.key, dimension)
-        if table.empty:
-            widgets.empty_note(view)
-        else:
-            widgets.table(
-                table,
-                f"promises_by_{dimension}",
-                view,
-                {
-                    dimension: title,
-                    "promises": "Promises",
-                    "kept": "Kept",
-                    "broken": "Broken",
-                    "broken_eur": "Broken (amount)",
-                    "promise_kept_rate": METRICS["promise_kept_rate"].label_in(view.lang),
-                },
-            )
+for dimension, title in (("collector", "Collector"), ("segment", "Segment")):
+    # one above the other: side by side, the last column would be cut at 1440 pixels
+    table = cache.promises_by(view.start, view.end, view.key, dimension)
+    if table.empty:
+        widgets.empty_note(view)
+    else:
+        widgets.table(
+            table,
+            f"promises_by_{dimension}",
+            view,
+            {
+                dimension: title,
+                "promises": "Promises",
+                "kept": "Kept",
+                "broken": "Broken",
+                "broken_eur": "Broken (amount)",
+                "promise_kept_rate": METRICS["promise_kept_rate"].label_in(view.lang),
+            },
+        )
 
 st.subheader(view.t("Three ways to pay"))
 st.caption(
