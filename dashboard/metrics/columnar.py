@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import statistics
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from dashboard.core.filters import Filters
 from dashboard.core.money import money
 from dashboard.core.periods import Period, month_start
 from dashboard.core.taxonomy import FALLBACK_OWNER
-from dashboard.metrics.events import EventMeasures
+from dashboard.metrics.events import DisputeTotals, EventMeasures
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 4  # bump when the arrays change shape or meaning
+FORMAT = 5  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
@@ -335,13 +336,19 @@ def load(conn: Connection) -> Columns:
     rea = pd.DataFrame(
         _all(
             conn,
-            "SELECT i.id, r.reason, r.owner FROM reasons r "
+            "SELECT i.id, r.reason, r.owner, "
+            f"COALESCE({_day_sql('r.recorded_date', dia)}, {_day_sql('i.issue_date', dia)}), "
+            f"COALESCE({_day_sql('r.resolved_date', dia)}, {NEVER}) FROM reasons r "
             "JOIN invoices i ON i.invoice_id = r.invoice_id "
             "AND i.replaced_by IS NULL WHERE r.replaced_by IS NULL",
         ),
-        columns=["pk", "reason", "owner"],
+        columns=["pk", "reason", "owner", "recorded", "resolved"],
     )
     a["rea_inv"] = position(rea["pk"].to_numpy(np.int64))
+    # a record without a recorded date counts from its invoice's issue date; never resolved:
+    # NEVER
+    a["rea_recorded"] = rea["recorded"].to_numpy(np.int64).astype(np.int32)
+    a["rea_resolved"] = rea["resolved"].to_numpy(np.int64).astype(np.int32)
     a["rea_reason"], labels["reason"] = _codes(rea["reason"])
     a["rea_owner"], labels["owner"] = _codes(rea["owner"])  # -1 where the record has none
 
@@ -419,6 +426,8 @@ SAVED = (
     "rea_inv",
     "rea_reason",
     "rea_owner",
+    "rea_recorded",
+    "rea_resolved",
     # derived, saved too: a new process then maps them instead of sorting payments
     "cp_inv",
     "cp_day",
@@ -747,6 +756,22 @@ class ColumnarMeasures(EventMeasures):
         counts = np.bincount(where, minlength=len(values))
         sums = np.bincount(where, weights=self.cols.inv_amount[inv], minlength=len(values))
         return values, counts, np.rint(sums).astype(np.int64)
+
+    @cached_property
+    def disputes(self) -> DisputeTotals:
+        """``events.dispute_totals`` from the arrays (its SQL took a second at a million
+        invoices): open at T, the invoices' open amounts; resolved in P, the median days."""
+        c, f, t = self.cols, self.f, self.t
+        inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
+        known = (c.inv_issue[inv] <= t) & (recorded <= t)
+        open_inv = np.unique(inv[known & (resolved > t)])
+        paid = c.paid_by(t)
+        off = np.where(c.inv_wo_day <= t, c.inv_wo_amount, 0)
+        owed = np.maximum(c.inv_amount[open_inv] - paid[open_inv] - off[open_inv], 0)
+        done = known & (resolved >= f) & (resolved <= t)
+        spans = (resolved[done].astype(np.int64) - recorded[done]).tolist()
+        median = float(statistics.median(spans)) if spans else None
+        return DisputeTotals(len(open_inv), int(owed.sum()), median)
 
     @cached_property
     def late_reasons(self) -> list[dict]:
