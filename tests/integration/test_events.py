@@ -250,3 +250,23 @@ def test_reminder_timing_by_weekday_with_its_counts(engine, tmp_path):
     friday = rows[("letter", 4)]
     assert (friday["reminders"], friday["followed"]) == (5, 0)
     assert pd.isna(friday["paid_within_14d_pct"])  # fewer than 20: not enough to say
+
+
+def test_a_written_off_invoice_leaves_nothing_at_stake_in_its_dispute(engine, tmp_path):
+    ledger = (
+        "invoice_id,customer_id,issue_date,due_date,amount,paid_date,paid_amount,status\n"
+        "A,C1,2024-01-10,2024-02-09,1000,2024-02-20,,written off\n"
+        "C,C1,2024-02-01,2024-02-10,300,2024-02-12,100,Passée en perte\n"
+    )
+    import_file(engine, "ledger", write(tmp_path, "l.csv", ledger))
+    load(
+        engine,
+        tmp_path,
+        reasons="invoice_id,reason,recorded_date\nA,price_dispute,2024-02-01\n"
+        "C,quality_dispute,2024-02-05\n",
+    )
+    # at 02-15: A still owes its 1,000 (written off on 02-20); C paid 100, the rest written off
+    mid = kpis(engine, Period(D(2024, 2, 1), D(2024, 2, 15)))
+    assert mid["disputes_open"] == {"invoices": 2, "amount": 1000.0}
+    # at the month's end both are still disputed, with nothing left to collect
+    assert kpis(engine, FEB)["disputes_open"] == {"invoices": 2, "amount": 0.0}
