@@ -43,6 +43,7 @@ from dashboard.metrics.sql import (
     survey_counts,
     year_month,
 )
+from dashboard.metrics.tables import scoped
 
 CHANNEL_WINDOW_DAYS = 14
 BEHAVIOUR_MONTHS = 12
@@ -323,7 +324,7 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
     selected = selected_customers(filters)
     with engine.connect() as conn:
         acts = conn.execute(
-            _scoped(
+            scoped(
                 select(
                     ACT.c.customer_id,
                     ACT.c.invoice_id,
@@ -336,7 +337,7 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
             )
         ).all()
         cash = conn.execute(
-            _scoped(
+            scoped(
                 select(INV.c.customer_id, PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents)
                 .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
                 .where(
@@ -349,7 +350,7 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
             )
         ).all()
         answers = conn.execute(
-            _scoped(
+            scoped(
                 select(SUR.c.customer_id, SUR.c.score).where(
                     live(SUR),
                     SUR.c.survey_type == "csat",
@@ -408,10 +409,6 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
             }
         )
     return pd.DataFrame(rows)
-
-
-def _scoped(q, column, selected):
-    return q if selected is None else q.where(column.in_(selected))
 
 
 def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
@@ -891,7 +888,7 @@ def reminder_timing(engine: Engine, period: Period, filters: Filters) -> pd.Data
     start = period.start
     with engine.connect() as conn:
         acts = conn.execute(
-            _scoped(
+            scoped(
                 select(ACT.c.invoice_id, ACT.c.action_date, ACT.c.channel).where(
                     live(ACT),
                     ACT.c.invoice_id.is_not(None),

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from dashboard.core.filters import Filters
 from dashboard.core.periods import Period, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
-from dashboard.metrics.tables import ACT, CODES, INV, PAY, REA, d, live, selected_customers
+from dashboard.metrics.tables import ACT, CODES, INV, PAY, REA, d, live, scoped, selected_customers
 from dashboard.storage.models import Plan
 
 PLAN = Plan.__table__
@@ -71,10 +71,6 @@ def _completed():
     return and_(live(PAY), PAY.c.status == "completed")
 
 
-def _customer_filter(q, column, selected):
-    return q if selected is None else q.where(column.in_(selected))
-
-
 PROMISE_COLUMNS = (
     ACT.c.customer_id,
     ACT.c.invoice_id,
@@ -93,7 +89,7 @@ def promise_totals(conn: Connection, period: Period, selected=None) -> PromiseTo
         ACT.c.outcome == "promise_to_pay",
         ACT.c.promised_date.between(d(period.start - grace), d(period.end - grace)),
     )
-    promises = conn.execute(_customer_filter(q, ACT.c.customer_id, selected)).all()
+    promises = conn.execute(scoped(q, ACT.c.customer_id, selected)).all()
     verdicts = judge_promises(conn, promises)
     kept = sum(ok for ok, _ in verdicts)
     broken_cents = sum(at_stake for ok, at_stake in verdicts if not ok)
@@ -223,7 +219,7 @@ def plan_totals(conn: Connection, period: Period, selected=None) -> PlanTotals:
     due_plans = select(PLAN.c.plan_id).where(
         live(PLAN), PLAN.c.due_date.between(d(period.start - grace), d(period.end - grace))
     )
-    due_plans = _customer_filter(due_plans, PLAN.c.customer_id, selected)
+    due_plans = scoped(due_plans, PLAN.c.customer_id, selected)
     rows = conn.execute(
         select(*PLAN_COLUMNS).where(live(PLAN), PLAN.c.plan_id.in_(due_plans))
     ).all()
@@ -307,7 +303,7 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
             or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(t)),
         )
     )
-    open_ids = _customer_filter(open_ids, INV.c.customer_id, selected).distinct().subquery()
+    open_ids = scoped(open_ids, INV.c.customer_id, selected).distinct().subquery()
     # what each of those invoices still owes: its own payments, looked up by invoice (an
     # aggregate of the whole ledger's payments took seconds at a million invoices)
     paid = (
@@ -330,7 +326,7 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
         .where(live(INV))
     ).one()
     resolved = conn.execute(
-        _customer_filter(
+        scoped(
             select(recorded, REA.c.resolved_date)
             .select_from(scope)
             .where(
@@ -437,7 +433,7 @@ def _disputes(conn: Connection, period: Period, selected=None):
             ),
         )
     )
-    records = conn.execute(_customer_filter(q, INV.c.customer_id, selected)).all()
+    records = conn.execute(scoped(q, INV.c.customer_id, selected)).all()
     open_records = [r for r in records if _open_at(r, t)]
     open_ids = sorted({r.invoice_id for r in open_records})
     paid: dict[str, int] = {}

@@ -49,3 +49,9 @@ def selected_customers(filters: Filters | None):
     if filters.collectors:
         q = q.where(CUS.c.collector.in_(filters.collectors))
     return q
+
+
+def scoped(q, column, selected):
+    """``q`` restricted to the customers a filter selects (``selected_customers``), matched on
+    ``column``; as it is when nothing is filtered."""
+    return q if selected is None else q.where(column.in_(selected))

@@ -18,7 +18,7 @@ from dashboard.core.money import money
 from dashboard.core.periods import to_date
 from dashboard.metrics import events
 from dashboard.metrics.sql import open_items_query, settled_invoices
-from dashboard.metrics.tables import ACT, CUS, INV, PAY, SUR, d, live, selected_customers
+from dashboard.metrics.tables import ACT, CUS, INV, PAY, SUR, d, live, scoped, selected_customers
 
 WINDOW_DAYS = 365
 ESCALATED = ("agency", "legal")  # handled outside the team once reached
@@ -127,7 +127,7 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             w[2] += 1
             w[3] += days > 0
         issued_rows = conn.execute(
-            _scoped(
+            scoped(
                 select(INV.c.customer_id, INV.c.disputed).where(
                     live(INV), INV.c.issue_date.between(d(start), d(end))
                 ),
@@ -136,7 +136,7 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             )
         ).all()
         failed_rows = conn.execute(
-            _scoped(
+            scoped(
                 select(INV.c.customer_id, func.count())
                 .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
                 .where(
@@ -151,7 +151,7 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
         ).all()
         grace = dt.timedelta(days=events.PROMISE_GRACE_DAYS)
         promises = conn.execute(
-            _scoped(
+            scoped(
                 select(*events.PROMISE_COLUMNS).where(
                     live(ACT),
                     ACT.c.outcome == "promise_to_pay",
@@ -183,10 +183,6 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             failed_payments=c["failed"],
         )
     return dict(out)
-
-
-def _scoped(q, column, selected):
-    return q if selected is None else q.where(column.in_(selected))
 
 
 # the tone of a contact, and the words of each reason given for a row (English and French)
@@ -258,7 +254,7 @@ def build(engine: Engine, end: dt.date, filters: Filters, limit: int | None = No
     items = open_items_query(end).subquery()
     with engine.connect() as conn:
         open_rows = conn.execute(
-            _scoped(
+            scoped(
                 select(
                     items.c.customer_id,
                     func.sum(items.c.open_cents),
@@ -287,7 +283,7 @@ def build(engine: Engine, end: dt.date, filters: Filters, limit: int | None = No
         }
         contact = dict(
             conn.execute(
-                _scoped(
+                scoped(
                     select(ACT.c.customer_id, func.max(ACT.c.action_date))
                     .where(live(ACT), ACT.c.action_date <= d(end))
                     .group_by(ACT.c.customer_id),
