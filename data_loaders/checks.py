@@ -26,6 +26,8 @@ from data_loaders.parse import (
     parse_month,
     parse_rate,
     parse_score,
+    parse_time,
+    time_of_dates,
 )
 from data_loaders.problems import ImportReport, add_problems
 from data_loaders.read import Source
@@ -108,6 +110,9 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
         header = ctx.headers.get(col.name)
         if header is None and col.name in ctx.fixed:
             s = pd.Series(ctx.fixed[col.name], index=raw.index, dtype="str")
+        elif header is None and col.type.startswith("time:") and col.type[5:] in ctx.headers:
+            # no column of its own: the time written after the date (none at midnight)
+            s, header = time_of_dates(cells(raw, ctx.headers[col.type[5:]])), None
         elif header is None:
             if col.name in LATER_KIND_COLUMNS:
                 continue  # stored empty without a column in the frame (see rows.LATER_COLUMNS)
@@ -276,6 +281,17 @@ def convert(ctx: Context, raw: pd.DataFrame, report: ImportReport) -> pd.DataFra
                 shown,
                 "not an exchange rate",
                 "write the units of the reporting currency for one unit, such as 0.92",
+            )
+            out[col.name] = values
+        elif t.startswith("time"):
+            values, bad = parse_time(s)
+            add_problems(
+                report,
+                bad,
+                s,
+                shown,
+                "not a time of day",
+                "write the time as HH:MM, such as 14:30 (or leave it empty)",
             )
             out[col.name] = values
         elif t.startswith("label:"):

@@ -84,7 +84,8 @@ class ColumnSpec:
     """One canonical column: its type decides how values are parsed and checked."""
 
     name: str
-    type: str  # id, text, money, date, bool, int, month, score, currency, code, owner, label:*
+    type: str  # id, text, money, date, bool, int, month, score, currency, code, owner, label:*,
+    # time:<date column> (a time of day, else the one written after that date)
     required: bool = False
     synonyms: tuple[str, ...] = ()
     default: str | None = None
@@ -630,6 +631,25 @@ KINDS: dict[str, Kind] = {
                     "date de l'action",
                 ),
             ),
+            ColumnSpec(
+                "action_time",
+                "time:action_date",  # else the time written after the date, if any
+                False,
+                (
+                    "time",
+                    "heure",
+                    "heure de relance",
+                    "heure relance",
+                    "heure de l'action",
+                    "heure d'appel",
+                    "action time",
+                    "activity time",
+                    "reminder time",
+                    "call time",
+                    "sent at",
+                    "envoye a",
+                ),
+            ),
             ColumnSpec("channel", "label:channel", False, CHANNEL_SYN, default="unknown"),
             ColumnSpec(
                 "step",
@@ -1172,6 +1192,7 @@ FR_HEADERS = {
     "status": "Statut",
     "action_id": "N° action",
     "action_date": "Date de relance",
+    "action_time": "Heure de relance",
     "channel": "Canal",
     "outcome": "Résultat",
     "promised_date": "Date promise",

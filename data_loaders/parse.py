@@ -160,6 +160,55 @@ def parse_dates(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     return out.astype(object).where(out.notna(), None), bad
 
 
+TIME_RX = re.compile(
+    r"^(?:.*[ T])?(?P<h>\d{1,2})(?::|h|H)(?P<m>\d{2})?(?::(?P<s>\d{2})(?:\.\d+)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?\s*(?P<ampm>[aApP]\.?[mM]\.?)?$"
+)
+EXCEL_FRACTION = re.compile(r"^(?:\d{1,6})?\.\d+$")  # 0.5 is noon; 45352.75 a day at 18:00
+
+
+def parse_time(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``HH:MM:SS`` from ``14:32``, ``14:32:05``, ``14h32``, ``14h``, ``2:32 PM``, a date and
+    time (``2024-03-04 14:32``, ``2024-03-04T14:32:00Z``: the time as written, no zone
+    conversion) or an Excel day fraction; ``bad`` marks unreadable cells."""
+    m = s.str.extract(TIME_RX)
+    hour = pd.to_numeric(m["h"], errors="coerce")
+    minute = pd.to_numeric(m["m"], errors="coerce").fillna(0)
+    second = pd.to_numeric(m["s"], errors="coerce").fillna(0)
+    ampm = m["ampm"].fillna("").str.lower().str[:1]
+    hour = hour.where(~((ampm == "p") & (hour < 12)), hour + 12)
+    hour = hour.where(~((ampm == "a") & (hour == 12)), 0)
+    bad_ampm = (ampm != "") & ((hour > 23) | (pd.to_numeric(m["h"], errors="coerce") > 12))
+    fraction = s.str.match(EXCEL_FRACTION)
+    if fraction.any():
+        seconds = (pd.to_numeric(s[fraction], errors="coerce") % 1 * 86400).round()
+        hour[fraction] = seconds // 3600
+        minute[fraction] = seconds % 3600 // 60
+        second[fraction] = seconds % 60
+    ok = hour.notna() & (hour <= 23) & (minute <= 59) & (second <= 59) & ~bad_ampm
+    text = (
+        hour.fillna(0).astype(int).astype(str).str.zfill(2)
+        + ":"
+        + minute.astype(int).astype(str).str.zfill(2)
+        + ":"
+        + second.astype(int).astype(str).str.zfill(2)
+    )
+    out = text.astype(object).where(ok & (s != ""), None)
+    return out, ~ok & (s != "")
+
+
+def time_of_dates(s: pd.Series) -> pd.Series:
+    """The time written after a date (``2024-03-04 14:32``), "" where there is none; midnight
+    counts as none: ERPs write a date alone as a date at 00:00."""
+    has = s.str.match(r"^\S+[ T]\d{1,2}:\d{2}") | s.str.match(r"^\d{5}\.\d+$")
+    out = pd.Series("", index=s.index, dtype="str")
+    if has.any():
+        values, bad = parse_time(s[has])
+        midnight = values == "00:00:00"
+        out[has] = values.where(~bad & ~midnight, "").fillna("")
+    return out
+
+
 def parse_month(s: pd.Series, order: str) -> tuple[pd.Series, pd.Series]:
     """``YYYY-MM`` from ``2024-01``, ``2024/01``, ``01/2024`` or any full date."""
     ym = s.str.extract(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$")

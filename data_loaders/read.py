@@ -680,8 +680,8 @@ def workbook_cell_text(v: object) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
+    if isinstance(v, dt.datetime):  # its time too, unless midnight (a date typed as such)
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(" ", "seconds")
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, float):

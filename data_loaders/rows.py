@@ -19,10 +19,10 @@ def value_columns(table: str) -> list[str]:
 
 
 # The kind columns behind them (a file without the column leaves it out of its frame)
-LATER_KIND_COLUMNS = frozenset({"customer_type", "credit_limit", "step"})
-# Columns added to tables that already held rows (revision 0005): a row that leaves them empty
-# hashes as it did before they existed, so an unchanged file re-imported after the upgrade is
-# still found unchanged.
+LATER_KIND_COLUMNS = frozenset({"customer_type", "credit_limit", "step", "action_time"})
+# Columns added to tables that already held rows (revisions 0005 and 0006): a row that leaves
+# them empty hashes as it did before they existed, so an unchanged file re-imported after the
+# upgrade is still found unchanged.
 LATER_COLUMNS = frozenset(
     {
         "customer_type",
@@ -33,6 +33,7 @@ LATER_COLUMNS = frozenset(
         "original_currency",
         "original_amount_cents",
         "fx_rate",
+        "action_time",
     }
 )
 

@@ -12,7 +12,7 @@ from dashboard.presentation import charts
 from dashboard.presentation.charts import AGING_COLORS
 from dashboard.presentation.i18n import AGING_LABELS, explain, fmt_pct, fmt_value
 from dashboard.presentation.messages import translate
-from dashboard.presentation.vocabulary import CODES, relabel, source_label
+from dashboard.presentation.vocabulary import CODES, labeller, relabel, source_label
 from dashboard.presentation.vocabulary import label as code_label
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -130,9 +130,9 @@ st.subheader(view.t("When to remind"))
 st.caption(
     view.t(
         "Per channel and weekday of the reminders of the period: how many, the share followed "
-        "by the invoice's payment within 14 days, and the cash of those payments. The files "
-        "give reminders a date, not a time: by weekday only. — : not enough data (fewer than "
-        "{n} reminders).",
+        "by the invoice's payment within 14 days, and the cash of those payments; by hour of "
+        "the day too for the reminders whose file gives their time. — : not enough data "
+        "(fewer than {n} reminders).",
         n=MIN_REMINDERS,
     )
 )
@@ -148,6 +148,47 @@ else:
         {
             "channel": "Channel",
             "weekday": "Weekday",
+            "reminders": "Reminders",
+            "followed": "Followed by a payment",
+            "paid_within_14d_pct": "Paid within 14 days",
+            "cash_eur": "Cash",
+        },
+        height=320,
+    )
+hours = cache.reminder_timing(view.start, view.end, view.key, ("weekday", "hour"))
+if not hours.empty:
+    st.markdown("**" + view.t("By hour of the day") + "**")
+    busiest = hours.groupby("channel")["reminders"].sum().sort_values(ascending=False)
+    channel = state.coded_choice(
+        st,
+        view.t("Channel"),
+        list(busiest.index),
+        "timing_channel",
+        labeller("channel", view.lang),
+        default=busiest.index[0],
+    )
+    days = [view.t(w) for w in WEEKDAYS]
+    cells = hours[hours["channel"] == channel].assign(
+        weekday=lambda f: f["weekday"].map(lambda w: days[w])
+    )
+    titles = {
+        "weekday": "Weekday",
+        "hour": "Hour",
+        "reminders": "Reminders",
+        "followed": "Followed by a payment",
+        "paid_within_14d_pct": "Paid within 14 days (%)",
+        "cash_eur": "Cash",
+    }
+    titles = {k: view.t(v) for k, v in titles.items()}
+    widgets.chart(charts.timing_heatmap(cells, days, titles, view.lang))
+    st.caption(view.t("Grey: fewer than {n} reminders, not enough to say.", n=MIN_REMINDERS))
+    widgets.table(
+        cache.reminder_timing(view.start, view.end, view.key, ("hour",)),
+        "reminder_timing_by_hour",
+        view,
+        {
+            "channel": "Channel",
+            "hour": "Hour",
             "reminders": "Reminders",
             "followed": "Followed by a payment",
             "paid_within_14d_pct": "Paid within 14 days",

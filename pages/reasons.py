@@ -160,6 +160,13 @@ else:
             "on_target": "Within target",
         },
     )
+    trend = cache.resolution_trend(view.end, view.key)
+    if not trend.empty:
+        st.markdown("**" + view.t("Median resolution days by month") + "**")
+        trend["owner_label"] = trend["owner"].map(owner_label)
+        widgets.chart(
+            charts.resolution_trend(trend, view.t("Days"), view.t("Disputes resolved"), view.lang)
+        )
     if view.can("customers"):  # the list names customers
         chosen = st.session_state.get("owner")  # the drill-down's owner, when one is chosen
         issues = cache.open_disputes(view.end, view.key)

@@ -341,12 +341,16 @@ def fix_view(reason: str, fixed_on: dt.date, end: dt.date, key: Key) -> tuple:
 
 
 @cached
-def _reminder_timing(data_version: str, start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
-    return analytics.reminder_timing(engine(), _period(start, end), _filters(key))
+def _reminder_timing(
+    data_version: str, start: dt.date, end: dt.date, key: Key, by: tuple[str, ...]
+) -> pd.DataFrame:
+    return analytics.reminder_timing(engine(), _period(start, end), _filters(key), by)
 
 
-def reminder_timing(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
-    return _reminder_timing(version(), start, end, key)
+def reminder_timing(
+    start: dt.date, end: dt.date, key: Key, by: tuple[str, ...] = ("weekday",)
+) -> pd.DataFrame:
+    return _reminder_timing(version(), start, end, key, by)
 
 
 @cached
@@ -369,6 +373,15 @@ def _dispute_scorecard(data_version: str, start: dt.date, end: dt.date, key: Key
 
 def dispute_scorecard(start: dt.date, end: dt.date, key: Key) -> pd.DataFrame:
     return _dispute_scorecard(version(), start, end, key)
+
+
+@cached
+def _resolution_trend(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
+    return analytics.resolution_trend(engine(), end, 12, _filters(key))
+
+
+def resolution_trend(end: dt.date, key: Key) -> pd.DataFrame:
+    return _resolution_trend(version(), end, key)
 
 
 @cached

@@ -275,6 +275,7 @@ def build(
     # a promise is for the invoice's amount: kept or broken by what the payments then did
     act["promised_amount"] = act["invoice_id"].map(dict(zip(ids, amounts, strict=True)))
     act.loc[~promise, "promised_amount"] = None
+    act["action_time"] = action_times(seed_of(rng) + 1, act, pay)
     rea = pd.DataFrame(reasons, columns=["invoice_id", "reason", "recorded_date", "resolved_date"])
     plans = build_plans(seed_of(rng), inv, never, late, end)
     # credit limits (no draw): about the customer's open balance at its terms, less for a
@@ -305,6 +306,28 @@ def seed_of(rng) -> int:
     """A seed for a side stream of draws, taken without drawing from ``rng`` (the rest of the
     dataset stays as it was before plans existed)."""
     return int(rng.bit_generator.state["state"]["state"] % 2**32)
+
+
+def action_times(seed: int, act: pd.DataFrame, pay: pd.DataFrame) -> pd.Series:
+    """The time of each e-mail, text and call (letters are posted: no time). Calls made in the
+    morning are followed by a payment more often, as collectors report: a reminder followed
+    by its invoice's payment within 14 days is drawn with more weight on 9-11 h."""
+    rng = np.random.default_rng(seed)  # a side stream: the rest of the dataset is unchanged
+    last_paid = pd.to_datetime(pay.groupby("invoice_id")["payment_date"].max())
+    waited = (act["invoice_id"].map(last_paid) - pd.to_datetime(act["action_date"])).dt.days
+    followed = waited.between(0, 14).to_numpy()
+    hours = np.arange(8, 19)
+    even = np.ones(len(hours)) / len(hours)
+    morning = np.where((hours >= 9) & (hours <= 11), 3.0, 1.0)
+    morning /= morning.sum()
+    hour = np.where(
+        followed, rng.choice(hours, len(act), p=morning), rng.choice(hours, len(act), p=even)
+    )
+    minute = rng.integers(0, 60, len(act))
+    text = pd.Series(
+        [f"{h:02d}:{m:02d}" for h, m in zip(hour, minute, strict=True)], index=act.index
+    )
+    return text.where(act["channel"].isin(["email", "sms", "phone"]), None)
 
 
 def build_plans(seed: int, inv, never, late, end) -> pd.DataFrame:

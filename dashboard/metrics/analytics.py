@@ -876,20 +876,23 @@ def owner_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> 
     return df.sort_values(["month", "owner"], ignore_index=True)
 
 
-MIN_REMINDERS = 20  # fewer reminders than this on a weekday: not enough data to say
+MIN_REMINDERS = 20  # fewer reminders than this in a cell: not enough data to say
+TIMING_KEYS = {"weekday": lambda day, time: day.weekday(), "hour": lambda day, time: time.hour}
 
 
-def reminder_timing(engine: Engine, period: Period, filters: Filters) -> pd.DataFrame:
-    """Per reminder channel and weekday of the reminders dated in P (the store keeps their
-    dates, not their times): how many, how many were followed by a completed payment of the
-    same invoice within 14 days, and the cash of those payments (each payment credited to the
-    last reminder before it, as for the channels)."""
+def reminder_timing(
+    engine: Engine, period: Period, filters: Filters, by: tuple[str, ...] = ("weekday",)
+) -> pd.DataFrame:
+    """Per reminder channel and ``by`` (``weekday``, ``hour`` or both) of the reminders dated
+    in P: how many, how many were followed by a completed payment of the same invoice within
+    14 days, and the cash of those payments (each payment credited to the last reminder before
+    it, as for the channels). By hour, only the reminders whose file gave their time count."""
     selected = selected_customers(filters)
     start = period.start
     with engine.connect() as conn:
         acts = conn.execute(
             scoped(
-                select(ACT.c.invoice_id, ACT.c.action_date, ACT.c.channel).where(
+                select(ACT.c.invoice_id, ACT.c.action_date, ACT.c.action_time, ACT.c.channel).where(
                     live(ACT),
                     ACT.c.invoice_id.is_not(None),
                     ACT.c.action_date.between(d(start), d(period.end)),
@@ -908,10 +911,17 @@ def reminder_timing(engine: Engine, period: Period, filters: Filters) -> pd.Data
             )
         ).all()
     by_invoice: dict[str, list] = defaultdict(list)
-    for inv, day, channel in acts:
-        by_invoice[inv].append((to_date(day), channel))
+    for inv, day, time, channel in acts:
+        by_invoice[inv].append((to_date(day), _time_of(time), channel))
     for touches in by_invoice.values():
-        touches.sort()
+        touches.sort(key=lambda t: (t[0], t[1] or dt.time.min))
+
+    def cell(touch: tuple) -> tuple | None:  # None: the touch has no time and by says hour
+        day, time, channel = touch
+        if time is None and "hour" in by:
+            return None
+        return (channel, *(TIMING_KEYS[k](day, time) for k in by))
+
     window = dt.timedelta(days=CHANNEL_WINDOW_DAYS)
     cash: dict[tuple, int] = defaultdict(int)
     followed: set[tuple] = set()
@@ -919,31 +929,39 @@ def reminder_timing(engine: Engine, period: Period, filters: Filters) -> pd.Data
         day = to_date(day)
         before = [t for t in by_invoice.get(inv, ()) if t[0] <= day <= t[0] + window]
         if before:
-            last = before[-1]
-            cash[(last[1], last[0].weekday())] += int(cents)
+            last = cell(before[-1])
+            if last is not None:
+                cash[last] += int(cents)
             for t in before:
                 followed.add((inv, t))
     counts: dict[tuple, list] = defaultdict(lambda: [0, 0])
     for inv, touches in by_invoice.items():
         for t in touches:
-            c = counts[(t[1], t[0].weekday())]
-            c[0] += 1
-            c[1] += (inv, t) in followed
+            key = cell(t)
+            if key is not None:
+                counts[key][0] += 1
+                counts[key][1] += (inv, t) in followed
+    columns = ["channel", *by]
     rows = [
         {
-            "channel": channel,
-            "weekday": weekday,
+            **dict(zip(columns, key, strict=True)),
             "reminders": n,
             "followed": k,
             "paid_within_14d_pct": 100 * k / n if n >= MIN_REMINDERS else None,
-            "cash_eur": money(cash[(channel, weekday)]),
+            "cash_eur": money(cash[key]),
         }
-        for (channel, weekday), (n, k) in sorted(counts.items())
+        for key, (n, k) in sorted(counts.items())
     ]
     return pd.DataFrame(
-        rows,
-        columns=["channel", "weekday", "reminders", "followed", "paid_within_14d_pct", "cash_eur"],
+        rows, columns=[*columns, "reminders", "followed", "paid_within_14d_pct", "cash_eur"]
     )
+
+
+def _time_of(value) -> dt.time | None:
+    """A stored time (SQLite may hand back its text)."""
+    if value is None or isinstance(value, dt.time):
+        return value
+    return dt.time.fromisoformat(str(value))
 
 
 FIX_WINDOW_DAYS = 180  # before/after a process fix: at most half a year on each side
@@ -1119,6 +1137,15 @@ def dispute_scorecard(engine: Engine, period: Period, filters: Filters) -> pd.Da
     for col in ("oldest_days",):
         out[col] = out[col].astype("Int64")
     return out.sort_values(["open_eur", "owner"], ascending=[False, True], ignore_index=True)
+
+
+def resolution_trend(engine: Engine, end: dt.date, months: int, filters: Filters) -> pd.DataFrame:
+    """Per owner, the median resolution days of each of the ``months`` months up to T (the
+    months where the owner resolved nothing are left out), with the count behind each."""
+    first = months_back(end, months)[0].start
+    with engine.connect() as conn:
+        rows = events.resolution_by_month(conn, first, end, selected_customers(filters))
+    return pd.DataFrame(rows, columns=["owner", "month", "resolved", "resolution_days"])
 
 
 def open_disputes(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:

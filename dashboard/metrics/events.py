@@ -19,7 +19,7 @@ from functools import cached_property
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from dashboard.core.filters import Filters
-from dashboard.core.periods import Period, to_date
+from dashboard.core.periods import Period, month_start, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics.tables import ACT, CODES, INV, PAY, REA, d, live, scoped, selected_customers
 from dashboard.storage.models import Plan
@@ -397,11 +397,53 @@ def _open_at(record, t: dt.date) -> bool:
     return record.resolved_date is None or to_date(record.resolved_date) > t
 
 
+def resolution_by_month(
+    conn: Connection, start: dt.date, end: dt.date, selected=None
+) -> list[dict]:
+    """Per owner and month of resolution, the records resolved from ``start`` to ``end``: how
+    many, and the median days from recorded to resolved. A month's figure is the owner's
+    ``dispute_resolution_days`` for that month as a period (same records, same rule)."""
+    owner, recorded = _owner(), func.coalesce(REA.c.recorded_date, INV.c.issue_date)
+    q = (
+        select(owner, recorded, INV.c.issue_date, REA.c.resolved_date)
+        .select_from(_records())
+        .where(live(REA), REA.c.resolved_date.between(d(start), d(end)))
+    )
+    spans: dict[tuple, list[int]] = defaultdict(list)
+    for name, rec, issued, res in conn.execute(scoped(q, INV.c.customer_id, selected)):
+        res, rec = to_date(res), to_date(rec)
+        month = res.replace(day=1)
+        last = min(month_start(month, 1) - dt.timedelta(days=1), end)
+        if rec <= last and to_date(issued) <= last:  # as the period's own figure counts them
+            spans[(name, month)].append((res - rec).days)
+    return [
+        {
+            "owner": name,
+            "month": month,
+            "resolved": len(days),
+            "resolution_days": float(statistics.median(days)),
+        }
+        for (name, month), days in sorted(spans.items())
+    ]
+
+
+def _owner():
+    """A record's owner: its own, else its reason's in the taxonomy, else the fallback."""
+    return func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER)
+
+
+def _records():
+    """Reason records with their live invoice and their reason's taxonomy row."""
+    return REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))).outerjoin(
+        CODES, CODES.c.code == REA.c.reason
+    )
+
+
 def _disputes(conn: Connection, period: Period, selected=None):
     """The reason records recorded by T that are open at T or resolved in P, and the open
     amount at T (cents) of each invoice with an open one."""
     t = period.end
-    owner = func.coalesce(REA.c.owner, CODES.c.owner, FALLBACK_OWNER)
+    owner = _owner()
     recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
     q = (
         select(
@@ -417,11 +459,7 @@ def _disputes(conn: Connection, period: Period, selected=None):
                 else_=0,
             ).label("written_off"),
         )
-        .select_from(
-            REA.join(INV, and_(INV.c.invoice_id == REA.c.invoice_id, live(INV))).outerjoin(
-                CODES, CODES.c.code == REA.c.reason
-            )
-        )
+        .select_from(_records())
         .where(
             live(REA),
             INV.c.issue_date <= d(t),

@@ -35,7 +35,7 @@ def _guard(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _finish(chart: alt.Chart, lang: str, height: int = 260) -> alt.Chart:
+def _finish(chart: alt.Chart, lang: str, height: int | alt.Step = 260) -> alt.Chart:
     return (
         chart.properties(height=height, width="container")
         .configure(locale=vega_locale(lang))
@@ -265,31 +265,48 @@ def pareto(
 
 def owner_share_trend(df: pd.DataFrame, y_title: str, lang: str = "en") -> alt.Chart:
     """Each owner's share of late euros per month (columns ``month``, ``owner_label``,
-    ``owner``, ``share_pct``)."""
+    ``owner``, ``share_pct``, ``amount_eur``)."""
+    return owner_lines(df, "share_pct", y_title, lang, [alt.Tooltip("amount_eur:Q", format=",.2f")])
+
+
+def resolution_trend(
+    df: pd.DataFrame, y_title: str, count_title: str, lang: str = "en"
+) -> alt.Chart:
+    """Each owner's median resolution days per month (``resolution_days``), with the number of
+    resolved records behind each point (``resolved``)."""
+    return owner_lines(
+        df, "resolution_days", y_title, lang, [alt.Tooltip("resolved:Q", title=count_title)]
+    )
+
+
+def owner_lines(
+    df: pd.DataFrame, value: str, y_title: str, lang: str = "en", more: list | None = None
+) -> alt.Chart:
+    """One line per process owner over months (columns ``month``, ``owner``, ``owner_label``
+    and ``value``), each owner in its own colour; ``more``: further tooltip fields."""
     _guard(df)
     df = df.assign(month=pd.to_datetime(df["month"].astype(str)))
+    owners = df.drop_duplicates("owner")
     chart = (
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
             x=alt.X("yearmonth(month):O", title=None, axis=MONTH_AXIS),
-            y=alt.Y("share_pct:Q", title=y_title, axis=alt.Axis(format=".0f")),
+            y=alt.Y(f"{value}:Q", title=y_title, axis=alt.Axis(format=".0f")),
             color=alt.Color(
                 "owner_label:N",
                 title=None,
                 legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LIMIT),
                 scale=alt.Scale(
-                    domain=list(df.drop_duplicates("owner")["owner_label"]),
-                    range=[
-                        OWNER_COLORS.get(o, NEUTRAL) for o in df.drop_duplicates("owner")["owner"]
-                    ],
+                    domain=list(owners["owner_label"]),
+                    range=[OWNER_COLORS.get(o, NEUTRAL) for o in owners["owner"]],
                 ),
             ),
             tooltip=[
                 alt.Tooltip("yearmonth(month):O", format=MONTH_LONG),
                 "owner_label:N",
-                alt.Tooltip("share_pct:Q", format=".1f"),
-                alt.Tooltip("amount_eur:Q", format=",.2f"),
+                alt.Tooltip(f"{value}:Q", format=".1f", title=y_title),
+                *(more or []),
             ],
         )
     )
@@ -433,3 +450,40 @@ def share_with_fix(
         .encode(x="day:T", y=alt.value(8), text="label:N")
     )
     return _finish(alt.layer(line, rule, text), lang)
+
+
+def timing_heatmap(
+    df: pd.DataFrame, weekdays: list[str], titles: dict, lang: str = "en"
+) -> alt.Chart:
+    """Weekday × hour of one channel's reminders (columns ``weekday`` (labels, in the order of
+    ``weekdays``), ``hour``, ``reminders``, ``followed``, ``paid_within_14d_pct``,
+    ``cash_eur``): the colour is the share followed by a payment within 14 days, grey where
+    there are too few reminders to say. ``titles``: translated name of each column."""
+    _guard(df)
+    df = df.assign(not_enough=df["paid_within_14d_pct"].isna())
+    base = alt.Chart(df).encode(
+        x=alt.X("hour:O", title=titles["hour"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("weekday:N", sort=weekdays, title=None),
+        tooltip=[
+            alt.Tooltip("weekday:N", title=titles["weekday"]),
+            alt.Tooltip("hour:O", title=titles["hour"]),
+            alt.Tooltip("reminders:Q", title=titles["reminders"], format=","),
+            alt.Tooltip("followed:Q", title=titles["followed"], format=","),
+            alt.Tooltip("paid_within_14d_pct:Q", title=titles["paid_within_14d_pct"], format=".0f"),
+            alt.Tooltip("cash_eur:Q", title=titles["cash_eur"], format=",.0f"),
+        ],
+    )
+    few = base.transform_filter("datum.not_enough").mark_rect(color="#e0e0e0")
+    known = (
+        base.transform_filter("!datum.not_enough")
+        .mark_rect()
+        .encode(
+            color=alt.Color(
+                "paid_within_14d_pct:Q",
+                title=titles["paid_within_14d_pct"],
+                scale=alt.Scale(scheme="greens", domain=[0, 100]),
+                legend=alt.Legend(orient="bottom", format=".0f"),
+            )
+        )
+    )
+    return _finish(alt.layer(few, known), lang, height=alt.Step(30))  # 30 pixels a weekday

@@ -573,16 +573,22 @@ FR: dict[str, str] = {
     "Fix recorded.": "Correction enregistrée.",
     "When to remind": "Quand relancer",
     "Per channel and weekday of the reminders of the period: how many, the share followed "
-    "by the invoice's payment within 14 days, and the cash of those payments. The files "
-    "give reminders a date, not a time: by weekday only. — : not enough data (fewer than "
-    "{n} reminders).": (
+    "by the invoice's payment within 14 days, and the cash of those payments; by hour of "
+    "the day too for the reminders whose file gives their time. — : not enough data "
+    "(fewer than {n} reminders).": (
         "Par canal et jour de la semaine des relances de la période : combien, la part suivie "
-        "du paiement de la facture sous 14 jours, et l'argent de ces paiements. Les fichiers "
-        "datent les relances sans heure : par jour de la semaine seulement. — : pas assez de "
+        "du paiement de la facture sous 14 jours, et l'argent de ces paiements ; par heure de "
+        "la journée aussi pour les relances dont le fichier donne l'heure. — : pas assez de "
         "données (moins de {n} relances)."
     ),
     "Weekday": "Jour",
     "Followed by a payment": "Suivies d'un paiement",
+    "By hour of the day": "Par heure de la journée",
+    "Grey: fewer than {n} reminders, not enough to say.": (
+        "En gris : moins de {n} relances, pas assez pour conclure."
+    ),
+    "Hour": "Heure",
+    "Paid within 14 days (%)": "Payées sous 14 jours (%)",
     "Monday": "lundi",
     "Tuesday": "mardi",
     "Wednesday": "mercredi",
@@ -628,6 +634,8 @@ FR: dict[str, str] = {
     "At stake": "En jeu",
     "Oldest (days)": "Plus ancien (j)",
     "Median resolution (days)": "Résolution médiane (j)",
+    "Median resolution days by month": "Délai médian de résolution par mois",
+    "Disputes resolved": "Litiges résolus",
     "Period before (days)": "Avant (j)",
     "Target (days)": "Objectif (j)",
     "Within target": "Dans l'objectif",

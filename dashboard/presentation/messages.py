@@ -155,6 +155,10 @@ FR: dict[str, str] = {
     "write the date as YYYY-MM-DD or {} (this column is read {})": "écrivez la date sous la "
     "forme AAAA-MM-JJ ou {0} (cette colonne est lue {1})",
     "not a month": "ce n'est pas un mois",
+    "not a time of day": "ce n'est pas une heure",
+    "write the time as HH:MM, such as 14:30 (or leave it empty)": (
+        "écrivez l'heure sous la forme HH:MM, par exemple 14:30 (ou laissez la cellule vide)"
+    ),
     "write the month as YYYY-MM": "écrivez le mois sous la forme AAAA-MM",
     "not a yes/no value": "ce n'est pas une valeur oui/non",
     "write yes or no (oui/non, 1/0, true/false)": "écrivez oui ou non (yes/no, 1/0, vrai/faux)",

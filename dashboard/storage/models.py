@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -137,6 +138,7 @@ class Action(Versioned, Base):
     customer_id: Mapped[str] = mapped_column(String(100), index=True)
     invoice_id: Mapped[str | None] = mapped_column(String(100), index=True)
     action_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    action_time: Mapped[dt.time | None] = mapped_column(Time)  # when the file gives one
     channel: Mapped[str] = mapped_column(String(50))
     step: Mapped[str | None] = mapped_column(String(200))  # the source's name of the action
     outcome: Mapped[str | None] = mapped_column(String(50))

@@ -144,6 +144,29 @@ def test_disputes_open_and_resolution_days(engine, tmp_path):
     assert jan["dispute_resolution_days"] is None
 
 
+def test_resolution_days_per_owner_month_by_month(engine, tmp_path):
+    from dashboard.metrics.analytics import dispute_scorecard, resolution_trend
+
+    files = dict(DISPUTES)
+    files["invoices"] += "I,C5,2024-02-20,2024-03-20,50\n"
+    files["reasons"] += "I,invoice_error,,2024-03-01,2024-03-05\n"  # 4 days
+    load(engine, tmp_path, **files)
+    trend = resolution_trend(engine, D(2024, 3, 31), 12, _no_filter())
+    assert [tuple(r) for r in trend.itertuples(index=False)] == [
+        ("Billing (ADV)", D(2024, 3, 1), 2, 27.0),  # H (50 days) and I (4 days)
+        ("Customer", D(2024, 2, 1), 1, 31.0),  # F's forgotten invoice
+        ("Sales", D(2024, 2, 1), 1, 10.0),  # G's quality dispute
+    ]
+    # each point is the scorecard's figure for that month as the period
+    for month, end in ((D(2024, 2, 1), D(2024, 2, 29)), (D(2024, 3, 1), D(2024, 3, 31))):
+        card = dispute_scorecard(engine, Period(month, end), _no_filter()).set_index("owner")
+        for r in trend[trend["month"] == month].itertuples():
+            assert card.loc[r.owner, "resolution_days"] == r.resolution_days
+    # before March, Billing resolved nothing: no point, not a zero
+    short = resolution_trend(engine, D(2024, 2, 29), 12, _no_filter())
+    assert "Billing (ADV)" not in set(short["owner"])
+
+
 def test_no_promise_plan_or_dispute_is_null_not_zero(engine, tmp_path):
     load(engine, tmp_path, invoices=PLANS["invoices"])
     k = kpis(engine, FEB)
@@ -250,6 +273,41 @@ def test_reminder_timing_by_weekday_with_its_counts(engine, tmp_path):
     friday = rows[("letter", 4)]
     assert (friday["reminders"], friday["followed"]) == (5, 0)
     assert pd.isna(friday["paid_within_14d_pct"])  # fewer than 20: not enough to say
+
+
+def test_reminder_timing_by_hour_when_the_files_give_a_time(engine, tmp_path):
+    from dashboard.metrics.analytics import reminder_timing
+
+    invoices = ["invoice_id,customer_id,issue_date,due_date,amount"]
+    payments = ["payment_id,invoice_id,payment_date,amount"]
+    morning = ["action_id,customer_id,invoice_id,action_date,channel"]  # date and time
+    afternoon = ["n° relance;n° client;n° facture;date de relance;heure;canal"]  # own column
+    for k in range(20):  # Mondays: at 9 in the morning, each paid 2 days later
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=7 * k)
+        invoices += [f"M{k},C1,2023-12-01,2023-12-31,100", f"A{k},C1,2023-12-01,2023-12-31,50"]
+        morning.append(f"m{k},C1,M{k},{day} 09:{10 + k},email")
+        payments.append(f"p{k},M{k},{day + dt.timedelta(days=2)},100")
+        # and at 16h30 (written the French way), never followed
+        afternoon.append(f"n{k};C1;A{k};{day:%d/%m/%Y};16h30;email")
+    for k in range(3):  # a date alone (midnight is a date, not a time): by weekday only
+        invoices.append(f"X{k},C1,2023-12-01,2023-12-31,10")
+        morning.append(f"x{k},C1,X{k},2024-01-0{k + 1} 00:00:00,email")
+    load(engine, tmp_path, invoices="\n".join(invoices) + "\n", payments="\n".join(payments))
+    load(engine, tmp_path, actions="\n".join(morning) + "\n")
+    import_file(engine, "actions", write(tmp_path, "heures.csv", "\n".join(afternoon) + "\n"))
+    h1 = Period(D(2024, 1, 1), D(2024, 6, 30))
+    hours = reminder_timing(engine, h1, _no_filter(), by=("weekday", "hour"))
+    rows = {tuple(r[:3]): r[3:] for r in hours.itertuples(index=False)}
+    assert rows == {
+        ("email", 0, 9): (20, 20, 100.0, 2000.0),
+        ("email", 0, 16): (20, 0, 0.0, 0.0),
+    }
+    by_hour = reminder_timing(engine, h1, _no_filter(), by=("hour",))
+    assert by_hour[["hour", "reminders", "followed"]].values.tolist() == [[9, 20, 20], [16, 20, 0]]
+    weekdays = reminder_timing(engine, h1, _no_filter()).set_index(["channel", "weekday"])
+    assert weekdays.loc[("email", 0), "reminders"] == 41  # with x0 (a Monday) and no time
+    assert weekdays.loc[("email", 1), "reminders"] == 1  # x1, a Tuesday
+    assert weekdays.loc[("email", 0), "cash_eur"] == 2000.0
 
 
 def test_a_written_off_invoice_leaves_nothing_at_stake_in_its_dispute(engine, tmp_path):

@@ -13,7 +13,7 @@ from dashboard.storage.models import Customer, Invoice, Payment, Reason, Survey
 from data_loaders.headers import match_headers
 from data_loaders.importer import import_file
 from data_loaders.kinds import KINDS, normalize_header
-from data_loaders.problems import ImportReport
+from data_loaders.problems import ImportRefused, ImportReport
 from tests.conftest import FIXTURES
 
 
@@ -228,3 +228,58 @@ def test_dry_run_writes_nothing(engine):
     report = import_file(engine, "invoices", FIXTURES / "factures_fr_cp1252.csv", dry_run=True)
     assert report.added == 4 and not report.committed
     assert table_counts(engine) == before
+
+
+def test_an_actions_time_from_excel_cells_and_from_text(engine, tmp_path):
+    """A call log's time: Excel date-and-time cells, a time-typed column, text such as 14h30
+    or 2:05 PM; a date at midnight is a date alone."""
+    from openpyxl import Workbook
+
+    from dashboard.storage.models import Action
+    from tests.conftest import write
+
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\nA,C,2024-01-01,2024-01-31,10\n",
+        ),
+    )
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Activity ID", "Customer", "Invoice", "Activity date", "Channel"])
+    ws.append(["a1", "C", "A", dt.datetime(2024, 2, 5, 14, 32), "phone"])
+    ws.append(["a2", "C", "A", dt.datetime(2024, 2, 6), "phone"])  # midnight: no time
+    ws.append(["a3", "C", "A", dt.date(2024, 2, 7), "phone"])
+    wb.save(tmp_path / "calls.xlsx")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Activity ID", "Customer", "Invoice", "Activity date", "Call time", "Channel"])
+    ws.append(["b1", "C", "A", dt.date(2024, 2, 8), dt.time(8, 5), "phone"])
+    ws.append(["b2", "C", "A", dt.date(2024, 2, 9), "14h30", "phone"])
+    ws.append(["b3", "C", "A", dt.date(2024, 2, 9), "2:05 PM", "phone"])
+    ws.append(["b4", "C", "A", dt.date(2024, 2, 9), None, "phone"])
+    wb.save(tmp_path / "calls2.xlsx")
+    for name in ("calls.xlsx", "calls2.xlsx"):
+        report = import_file(engine, "actions", tmp_path / name)
+        assert report.ok, report.problems
+    with engine.connect() as conn:
+        t = Action.__table__
+        got = dict(conn.execute(select(t.c.action_id, t.c.action_time)).all())
+    assert got == {
+        "a1": dt.time(14, 32),
+        "a2": None,
+        "a3": None,
+        "b1": dt.time(8, 5),
+        "b2": dt.time(14, 30),
+        "b3": dt.time(14, 5),
+        "b4": None,
+    }
+    bad = "action_id,customer_id,invoice_id,action_date,heure\nz,C,A,2024-02-10,25:61\n"
+    with pytest.raises(ImportRefused) as refused:
+        import_file(engine, "actions", write(tmp_path, "bad.csv", bad))
+    (problem,) = refused.value.report.problems
+    assert (problem.row, problem.column, problem.value) == (2, "heure", "25:61")
+    assert "not a time of day" in problem.message

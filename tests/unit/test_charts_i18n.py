@@ -57,6 +57,28 @@ def test_charts_refuse_unaggregated_data():
         charts.trend(big, "month", {"dso": "DSO"}, "Days")
 
 
+def test_resolution_trend_keeps_each_owners_colour_and_shows_the_count():
+    df = pd.DataFrame(
+        {
+            "owner": ["Sales", "Billing (ADV)"],
+            "owner_label": ["Ventes", "Facturation (ADV)"],
+            "month": [dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+            "resolved": [1, 2],
+            "resolution_days": [10.0, 27.0],
+        }
+    )
+    spec = charts.resolution_trend(df, "Jours", "Litiges résolus", "fr").to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "Ventes": charts.OWNER_COLORS["Sales"],
+        "Facturation (ADV)": charts.OWNER_COLORS["Billing (ADV)"],
+    }
+    tips = {t.get("title", t["field"]): t["field"] for t in spec["encoding"]["tooltip"]}
+    assert tips["Litiges résolus"] == "resolved"
+    assert tips["Jours"] == "resolution_days"
+    assert spec["encoding"]["y"]["field"] == "resolution_days"
+
+
 def test_pareto_has_bars_and_cumulative_line():
     df = pd.DataFrame(
         {
