@@ -310,7 +310,7 @@ def owner_lines(
             ],
         )
     )
-    return _finish(chart, lang)
+    return _finish(chart, lang, height=320)  # the legend and slanted months take their share
 
 
 def quadrant(
