@@ -52,11 +52,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 5  # bump when the arrays change shape or meaning
+FORMAT = 6  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
 # cost more to load than the queries, and memory would grow with the data.
+SUBSETS_SHARE = 0.5  # filtered copies kept, at most this share of the columns' size
+LEDGER_BLOCK = 1 << 18  # invoices per block of a window's ledger pass
 PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 3_000_000))
 
 
@@ -102,11 +104,16 @@ class Columns:
         return self.__dict__["_has_cost"]
 
     @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in self.arrays.values())
+
+    @property
     def invoice_count(self) -> int:
         return len(self.arrays["inv_amount"])
 
     def paid_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
-        """Completed payments dated ≤ ``last_day``, summed per invoice (cents)."""
+        """Completed payments dated ≤ ``last_day``, summed per invoice: whole cents, as
+        float64 (exact below 2**53 cents; no second array the size of the ledger)."""
         k = after(self.cp_day, last_day)
         n = self.invoice_count if invoices is None else invoices
         inv = self.cp_inv[:k]
@@ -117,7 +124,19 @@ class Columns:
         else:
             weights = self.cp_amount[:k]
         # float64 sums of integer cents are exact below 2**53 (90 000 billion euros)
-        return np.rint(np.bincount(inv, weights=weights, minlength=n)).astype(np.int64)
+        sums = np.bincount(inv, weights=weights, minlength=n).astype(np.float64, copy=False)
+        return np.rint(sums, out=sums)
+
+    def paid_of(self, invoices: np.ndarray, last_day: int) -> np.ndarray:
+        """``paid_by`` of a few invoices only (sorted positions), without an array of every
+        invoice's payments."""
+        k = after(self.cp_day, last_day)
+        wanted = np.zeros(self.invoice_count, dtype=bool)
+        wanted[invoices] = True
+        rows = wanted[self.cp_inv[:k]]
+        where = np.searchsorted(invoices, self.cp_inv[:k][rows])
+        sums = np.bincount(where, weights=self.cp_amount[:k][rows], minlength=len(invoices))
+        return np.rint(sums.astype(np.float64, copy=False))
 
     def off_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
         """Amounts written off on or before ``last_day``, per invoice (cents)."""
@@ -159,7 +178,7 @@ class Columns:
         for k, v in a.items():
             if k.startswith("inv_"):
                 sub[k] = v[keep]
-        for prefix, inv_key in (("pay_", "pay_inv"), ("cp_", "cp_inv"), ("rea_", "rea_inv")):
+        for prefix, inv_key in (("cp_", "cp_inv"), ("xp_", "xp_inv"), ("rea_", "rea_inv")):
             rows = keep[a[inv_key]]
             for k, v in a.items():
                 if k.startswith(prefix):
@@ -172,6 +191,13 @@ class Columns:
                     sub[k] = v[rows]
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
         selection.columns = cols
+        # the filtered copies kept stay under half the size of the whole: past it, the others
+        # are dropped (built again when their filter comes back)
+        kept = [s for s in self._selections.values() if s.columns is not None]
+        if sum(s.columns.nbytes for s in kept) > SUBSETS_SHARE * self.nbytes:
+            for other in kept:
+                if other is not selection:
+                    other.columns = None
         return cols
 
 
@@ -214,24 +240,36 @@ def _all(conn: Connection, sql: str) -> list[tuple]:
     return [row for rows in _fetch(conn, sql) for row in rows]
 
 
-def _ints(conn: Connection, sql: str, width: int) -> np.ndarray:
-    """An all-integer query as an (n, width) int64 array."""
-    parts = [np.array(rows, dtype=np.int64).reshape(len(rows), width) for rows in _fetch(conn, sql)]
-    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
-
-
-def _keyed(
-    conn: Connection, sql: str, index: pd.Index, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A query whose first column is a customer id and the rest integers: the positions of the
-    ids in ``index`` (-1 where absent) and the integers as an (n, width - 1) array."""
-    where, nums = [], []
+def _columns(
+    conn: Connection, sql: str, dtypes: tuple, index: pd.Index | None = None
+) -> list[np.ndarray]:
+    """A query's columns, one array each in its dtype, built a chunk of rows at a time: memory
+    holds the arrays and one chunk, not a table of int64 beside them. With ``index``, the
+    first column (a customer id) becomes its position in ``index`` (-1 where absent)."""
+    parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+    skip = 0 if index is None else 1
     for rows in _fetch(conn, sql):
-        where.append(index.get_indexer([r[0] for r in rows]).astype(np.int32))
-        nums.append(np.array([r[1:] for r in rows], dtype=np.int64).reshape(len(rows), width - 1))
-    if not where:
-        return np.empty(0, dtype=np.int32), np.empty((0, width - 1), dtype=np.int64)
-    return np.concatenate(where), np.concatenate(nums)
+        if index is not None:
+            parts[0].append(index.get_indexer([r[0] for r in rows]).astype(np.int32))
+            rows = [r[1:] for r in rows]
+        # one chunk as int64 (a few megabytes), then each column in its own dtype
+        table = np.array(rows, dtype=np.int64).reshape(len(rows), len(dtypes) - skip)
+        for i in range(skip, len(dtypes)):
+            parts[i].append(table[:, i - skip].astype(dtypes[i]))
+    return [
+        np.concatenate(p) if p else np.empty(0, dtype=t) for p, t in zip(parts, dtypes, strict=True)
+    ]
+
+
+def _in_order(arrays: list[np.ndarray], order: np.ndarray) -> list[np.ndarray]:
+    """Each array rearranged by ``order``, one at a time (the originals freed as it goes)."""
+    out = []
+    while arrays:
+        out.append(arrays.pop(0)[order])
+    return out
+
+
+I8, I16, I32, I64 = np.int8, np.int16, np.int32, np.int64
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -263,75 +301,74 @@ def load(conn: Connection) -> Columns:
     cus_index = pd.Index(cus["customer_id"])
     labels["customer_id"] = [str(c) for c in cus["customer_id"]]
 
-    inv_cust, nums = _keyed(
+    invoices = _columns(
         conn,
         f"SELECT customer_id, id, {_day_sql('issue_date', dia)}, "
         f"{_day_sql('due_date', dia)}, amount_cents, "
         f"CASE WHEN disputed THEN 1 ELSE 0 END, COALESCE(written_off_cents, 0), "
         f"COALESCE({_day_sql('written_off_date', dia)}, {NEVER}) "
         f"FROM invoices WHERE replaced_by IS NULL",
+        (I32, I64, I32, I32, I64, bool, I64, I32),
         cus_index,
-        8,
     )
-    order = np.argsort(nums[:, 1], kind="stable")  # issue order: "issued by T" is a prefix
-    nums, inv_cust = nums[order], inv_cust[order]
-    ids = nums[:, 0]
-    a["inv_cust"] = inv_cust
-    a["inv_issue"] = nums[:, 1].astype(np.int32)
-    a["inv_due"] = nums[:, 2].astype(np.int32)
-    a["inv_amount"] = nums[:, 3].copy()
-    a["inv_disputed"] = nums[:, 4].astype(bool)
-    a["inv_wo_amount"] = nums[:, 5].copy()
-    a["inv_wo_day"] = nums[:, 6].astype(np.int32)
-    a["inv_month"] = _months(a["inv_issue"])
-    del nums
+    order = np.argsort(invoices[2], kind="stable")  # issue order: "issued by T" is a prefix
+    (
+        a["inv_cust"],
+        ids,
+        a["inv_issue"],
+        a["inv_due"],
+        amount,
+        a["inv_disputed"],
+        written_off,
+        a["inv_wo_day"],
+    ) = _in_order(invoices, order)
+    a["inv_amount"], a["inv_wo_amount"] = compact(amount), compact(written_off)
+    del amount, written_off, order
     by_id = np.argsort(ids)
 
     def position(invoice_pk: np.ndarray) -> np.ndarray:
         return by_id[np.searchsorted(ids, invoice_pk, sorter=by_id)].astype(np.int32)
 
-    # Payments of live invoices only (as the SQL joins), in date order.
-    pay = _ints(
+    # Payments of live invoices only (as the SQL joins), in date order: completed ones (cp_)
+    # and the other attempts (xp_: only their count is read), with no array of every attempt
+    # beside a copy of the completed ones.
+    pay = _columns(
         conn,
         f"SELECT i.id, {_day_sql('p.payment_date', dia)}, p.amount_cents, "
         f"CASE WHEN p.status = 'completed' THEN 1 ELSE 0 END "
         f"FROM payments p JOIN invoices i ON i.invoice_id = p.invoice_id "
         f"AND i.replaced_by IS NULL WHERE p.replaced_by IS NULL",
-        4,
+        (I64, I32, I64, bool),
     )
-    pay = pay[np.argsort(pay[:, 1], kind="stable")]
-    a["pay_inv"] = position(pay[:, 0])
-    a["pay_day"] = pay[:, 1].astype(np.int32)
-    a["pay_amount"] = pay[:, 2].copy()
-    a["pay_completed"] = pay[:, 3].astype(bool)
-    del pay
+    pk, days, amount, done = _in_order(pay, np.argsort(pay[1], kind="stable"))
+    a["cp_inv"], a["cp_day"], a["cp_amount"] = position(pk[done]), days[done], compact(amount[done])
+    a["xp_inv"], a["xp_day"] = position(pk[~done]), days[~done]
+    del pk, days, amount, done
 
-    act_cust, act = _keyed(
+    act = _columns(
         conn,
         f"SELECT customer_id, {_day_sql('action_date', dia)}, "
         f"COALESCE(cost_cents, 0) FROM actions "
         f"WHERE replaced_by IS NULL",
+        (I32, I32, I64),
         cus_index,
-        3,
     )
-    order = np.argsort(act[:, 0], kind="stable")
-    a["act_cust"], a["act_day"] = act_cust[order], act[order, 0].astype(np.int32)
-    a["act_cost"] = act[order, 1].copy()
-    del act
+    a["act_cust"], a["act_day"], cost = _in_order(act, np.argsort(act[1], kind="stable"))
+    a["act_cost"] = compact(cost)
+    del cost
 
     types = " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(SURVEY_TYPES))
-    sur_cust, sur = _keyed(
+    sur = _columns(
         conn,
         f"SELECT customer_id, {_day_sql('response_date', dia)}, "
         f"CASE survey_type {types} ELSE -1 END, score FROM surveys "
         f"WHERE replaced_by IS NULL",
+        (I32, I32, I8, I16),
         cus_index,
-        4,
     )
-    order = np.argsort(sur[:, 0], kind="stable")
-    a["sur_cust"], a["sur_day"] = sur_cust[order], sur[order, 0].astype(np.int32)
-    a["sur_type"], a["sur_score"] = sur[order, 1].astype(np.int8), sur[order, 2].copy()
-    del sur
+    a["sur_cust"], a["sur_day"], a["sur_type"], a["sur_score"] = _in_order(
+        sur, np.argsort(sur[1], kind="stable")
+    )
 
     rea = pd.DataFrame(
         _all(
@@ -364,22 +401,19 @@ def load(conn: Connection) -> Columns:
     return cols
 
 
-def _months(days: np.ndarray) -> np.ndarray:
-    """Month number (year × 12 + month − 1) of day numbers."""
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return (months + 1970 * 12).astype(np.int32)
+def compact(cents: np.ndarray) -> np.ndarray:
+    """Amounts in 32 bits when every one fits (below 21 million euros), else 64: half the
+    memory of a ledger's amounts. Sums still run in 64 bits (numpy's default for them); a
+    product or difference with one of them takes an int64 operand first."""
+    small = np.iinfo(np.int32)
+    if len(cents) == 0 or (cents.min() >= small.min and cents.max() <= small.max):
+        return cents.astype(np.int32)
+    return cents.astype(np.int64)
 
 
 def _derive(cols: Columns) -> None:
-    """Arrays computed from the loaded ones (not saved): completed payments in date order, and
-    the day each invoice's completed payments first reach its amount (within 0.01)."""
+    """The day each invoice's completed payments first reach its amount (within 0.01)."""
     a = cols.arrays
-    done = a["pay_completed"]
-    a["cp_inv"], a["cp_day"], a["cp_amount"] = (
-        a["pay_inv"][done],
-        a["pay_day"][done],
-        a["pay_amount"][done],
-    )
     n = len(a["inv_amount"])
     settled = np.full(n, NEVER, dtype=np.int32)
     if len(a["cp_inv"]):
@@ -387,7 +421,7 @@ def _derive(cols: Columns) -> None:
         # is on the settlement day (amounts are positive, so the running total only grows)
         order = np.lexsort((a["cp_day"], a["cp_inv"]))
         inv, days, amounts = a["cp_inv"][order], a["cp_day"][order], a["cp_amount"][order]
-        total = np.cumsum(amounts)
+        total = np.cumsum(amounts, dtype=np.int64)
         first = np.r_[True, inv[1:] != inv[:-1]]
         base = np.maximum.accumulate(np.where(first, total - amounts, 0))
         running = total - base
@@ -411,11 +445,11 @@ SAVED = (
     "inv_disputed",
     "inv_wo_amount",
     "inv_wo_day",
-    "inv_month",
-    "pay_inv",
-    "pay_day",
-    "pay_amount",
-    "pay_completed",
+    "cp_inv",
+    "cp_day",
+    "cp_amount",
+    "xp_inv",
+    "xp_day",
     "act_cust",
     "act_day",
     "act_cost",
@@ -428,10 +462,7 @@ SAVED = (
     "rea_owner",
     "rea_recorded",
     "rea_resolved",
-    # derived, saved too: a new process then maps them instead of sorting payments
-    "cp_inv",
-    "cp_day",
-    "cp_amount",
+    # derived, saved too: a new process then maps it instead of sorting payments
     "inv_settled",
 )
 
@@ -560,10 +591,6 @@ def _load_consistent(engine: Engine, choice: str | None) -> Columns | None:
             return load(conn)
 
 
-def total_where(values: np.ndarray, where: np.ndarray) -> int:
-    return int(values.sum(where=where))
-
-
 # --- the building blocks ---------------------------------------------------------------------
 
 
@@ -592,33 +619,37 @@ class ColumnarMeasures(EventMeasures):
         c, f, t = self.cols, self.f, self.t
         n = after(c.inv_issue, t)  # invoices are in issue order: those issued by T
         paid_t, paid_f = c.paid_by(t, n), c.paid_by(f - 1, n)
-        amount, due, issue = c.inv_amount[:n], c.inv_due[:n], c.inv_issue[:n]
-        # a write-off leaves receivables on its date, unpaid: never collected, never recovered
-        open_t = np.maximum(amount - paid_t - c.off_by(t, n), 0)
-        open_f = np.maximum(amount - paid_f - c.off_by(f - 1, n), 0)
-        got = np.minimum(paid_t - paid_f, open_f)
-        wo_day = c.inv_wo_day[:n]
-        issued = issue >= f
-        due_by_t = due <= t
-
-        def total(values, where=None) -> int:
-            return int(values.sum(where=where) if where is not None else values.sum())
-
-        return LedgerTotals(
-            receivables_cents=total(open_t),
-            current_cents=total(open_t, due >= t),
-            d1_30_cents=total(open_t, (due < t) & (due >= t - 30)),
-            d31_60_cents=total(open_t, (due < t - 30) & (due >= t - 60)),
-            d61_90_cents=total(open_t, (due < t - 60) & (due >= t - 90)),
-            d90_plus_cents=total(open_t, due < t - 90),
-            receivables_before_cents=total(open_f, issue < f),
-            credit_sales_cents=total(amount, issued),
-            owed_cents=total(open_f, due_by_t),
-            got_cents=total(got, due_by_t),
-            written_off_cents=total(c.inv_wo_amount[:n], (wo_day >= f) & (wo_day <= t)),
-            issued_count=int(issued.sum()),
-            disputed_count=int((issued & c.inv_disputed[:n]).sum()),
-        )
+        sums = dict.fromkeys(LedgerTotals.__dataclass_fields__, 0)
+        # a block of invoices at a time: the temporaries of a window stay a few megabytes,
+        # not a dozen arrays the size of the ledger (at ten million invoices, 80 MB each)
+        for a in range(0, n, LEDGER_BLOCK):
+            b = min(a + LEDGER_BLOCK, n)
+            amount, due, issue = c.inv_amount[a:b], c.inv_due[a:b], c.inv_issue[a:b]
+            wo_day, wo = c.inv_wo_day[a:b], c.inv_wo_amount[a:b]
+            # a write-off leaves receivables on its date, unpaid: never collected, never
+            # recovered
+            open_t = np.maximum(amount - paid_t[a:b] - np.where(wo_day <= t, wo, 0), 0)
+            open_f = np.maximum(amount - paid_f[a:b] - np.where(wo_day < f, wo, 0), 0)
+            got = np.minimum(paid_t[a:b] - paid_f[a:b], open_f)
+            issued = issue >= f
+            due_by_t = due <= t
+            for name, values, where in (
+                ("receivables_cents", open_t, None),
+                ("current_cents", open_t, due >= t),
+                ("d1_30_cents", open_t, (due < t) & (due >= t - 30)),
+                ("d31_60_cents", open_t, (due < t - 30) & (due >= t - 60)),
+                ("d61_90_cents", open_t, (due < t - 60) & (due >= t - 90)),
+                ("d90_plus_cents", open_t, due < t - 90),
+                ("receivables_before_cents", open_f, issue < f),
+                ("credit_sales_cents", amount, issued),
+                ("owed_cents", open_f, due_by_t),
+                ("got_cents", got, due_by_t),
+                ("written_off_cents", wo, (wo_day >= f) & (wo_day <= t)),
+            ):
+                sums[name] += int(values.sum(where=where) if where is not None else values.sum())
+            sums["issued_count"] += int(issued.sum())
+            sums["disputed_count"] += int((issued & c.inv_disputed[a:b]).sum())
+        return LedgerTotals(**sums)
 
     def _days(self, days: np.ndarray) -> slice:
         return slice(before(days, self.f), after(days, self.t))
@@ -626,38 +657,34 @@ class ColumnarMeasures(EventMeasures):
     @cached_property
     def payments(self) -> PaymentTotals:
         c = self.cols
-        s = self._days(c.pay_day)
-        completed, amount = c.pay_completed[s], c.pay_amount[s]
+        done, other = self._days(c.cp_day), self._days(c.xp_day)
+        failed = other.stop - other.start
         return PaymentTotals(
-            collected_cents=total_where(amount, completed),
-            records=len(completed),
-            failed=int((~completed).sum()),
+            collected_cents=int(c.cp_amount[done].sum()),
+            records=done.stop - done.start + failed,
+            failed=failed,
         )
 
     @cached_property
     def settlements(self) -> Settlements:
         c = self.cols
         mask = (c.inv_settled >= self.f) & (c.inv_settled <= self.t)
-        amount = c.inv_amount[mask]
+        amount = c.inv_amount[mask].astype(np.int64)
         late = c.inv_settled[mask].astype(np.int64) - c.inv_due[mask]
         return Settlements(int(amount.sum()), int((amount * late).sum()))
 
     @cached_property
     def issued_by_month(self) -> dict[str, int]:
         c = self.cols
-        lo = before(c.inv_issue, day(month_start(self.period.end, -23)))
-        hi = after(c.inv_issue, self.t)
-        months, amount = c.inv_month[lo:hi], c.inv_amount[lo:hi]
-        if not len(months):
-            return {}
-        base = int(months.min())
-        sums = np.bincount(months - base, weights=amount)
-        counts = np.bincount(months - base)
-        return {
-            f"{(base + i) // 12:04d}-{(base + i) % 12 + 1:02d}": int(round(v))
-            for i, (v, k) in enumerate(zip(sums, counts, strict=True))
-            if k
-        }
+        out = {}
+        # invoices are in issue order: each month's invoices are one slice, summed in place
+        for k in range(-23, 1):
+            first = month_start(self.period.end, k)
+            lo = before(c.inv_issue, day(first))
+            hi = min(before(c.inv_issue, day(month_start(first, 1))), after(c.inv_issue, self.t))
+            if hi > lo:
+                out[f"{first:%Y-%m}"] = int(c.inv_amount[lo:hi].sum())
+        return out
 
     @cached_property
     def action_cost_cents(self) -> int:
@@ -765,9 +792,9 @@ class ColumnarMeasures(EventMeasures):
         inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
         known = (c.inv_issue[inv] <= t) & (recorded <= t)
         open_inv = np.unique(inv[known & (resolved > t)])
-        paid = c.paid_by(t)
-        off = np.where(c.inv_wo_day <= t, c.inv_wo_amount, 0)
-        owed = np.maximum(c.inv_amount[open_inv] - paid[open_inv] - off[open_inv], 0)
+        paid = c.paid_of(open_inv, t)
+        off = np.where(c.inv_wo_day[open_inv] <= t, c.inv_wo_amount[open_inv], 0)
+        owed = np.maximum(c.inv_amount[open_inv] - paid - off, 0)
         done = known & (resolved >= f) & (resolved <= t)
         spans = (resolved[done].astype(np.int64) - recorded[done]).tolist()
         median = float(statistics.median(spans)) if spans else None
@@ -841,7 +868,7 @@ def avg_days_late_by_customer(
     mask = (settled >= day(start)) & (settled <= day(end)) & (cols.inv_cust >= 0)
     if selection is not None:
         mask &= selection.invoices
-    who, amount = cols.inv_cust[mask], cols.inv_amount[mask]
+    who, amount = cols.inv_cust[mask], cols.inv_amount[mask].astype(np.int64)
     late = settled[mask].astype(np.int64) - cols.inv_due[mask]
     frame = pd.DataFrame({"who": who, "amount": amount, "weighted": amount * late})
     sums = frame.groupby("who").sum()

@@ -242,3 +242,50 @@ def test_schema_head_is_alembics(engine):
 
     assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
     assert at_head(engine)  # the fixture migrated it
+
+
+def test_compact_arrays_and_amounts_past_32_bits_in_both_engines(engine, tmp_path):
+    """Amounts are held in 32 bits while every one fits, else 64: a 30-million-euro invoice
+    (past 2**31 cents) gives the same figures in both engines; days, scores and flags are
+    narrow; no array of every payment attempt sits beside the completed ones."""
+    invoices = (
+        "invoice_id,customer_id,issue_date,due_date,amount\n"
+        "A,C1,2024-01-05,2024-02-04,1000.10\nB,C2,2024-01-10,2024-02-09,250\n"
+    )
+    payments = (
+        "payment_id,invoice_id,payment_date,amount,status\n"
+        "P1,A,2024-02-10,1000.10,completed\nP2,B,2024-02-01,250,failed\n"
+    )
+    import_file(engine, "invoices", write(tmp_path, "i.csv", invoices))
+    import_file(engine, "payments", write(tmp_path, "p.csv", payments))
+    cols = columnar.columns_for(engine, "columnar")
+    assert cols.inv_amount.dtype == np.int32 and cols.cp_amount.dtype == np.int32
+    assert cols.inv_issue.dtype == np.int32 and cols.inv_disputed.dtype == bool
+    assert not any(k.startswith("pay_") for k in cols.arrays)
+    assert (len(cols.cp_day), len(cols.xp_day)) == (1, 1)  # completed, and the failed one
+    big = "invoice_id,customer_id,issue_date,due_date,amount\nX,C3,2024-01-15,2024-02-14,30000000\n"
+    import_file(engine, "invoices", write(tmp_path, "x.csv", big))
+    cols = columnar.columns_for(engine, "columnar")
+    assert cols.inv_amount.dtype == np.int64
+    feb = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    sql, arrays = kpis(engine, feb, Filters(), "sql"), kpis(engine, feb, Filters(), "columnar")
+    assert arrays == sql
+    assert sql["receivables"] == 30_000_250.0  # B (its payment failed) and X
+    assert sql["payment_failure_rate"] == 50.0
+
+
+def test_filtered_copies_kept_stay_under_half_the_columns(demo_engine):
+    cols = columnar.columns_for(demo_engine, "columnar")
+    cols._selections.clear()
+    for segments in (
+        ("SMB",),
+        ("Retail",),
+        ("Key accounts",),
+        ("SMB", "Retail"),
+        ("Public sector",),
+    ):
+        cols.subset(cols.selection(segments, (), ()))
+        kept = [s.columns for s in cols._selections.values() if s.columns is not None]
+        # the last one built is always kept; the others only while they fit
+        assert len(kept) == 1 or sum(k.nbytes for k in kept) <= columnar.SUBSETS_SHARE * cols.nbytes
+    assert sum(s.columns is None for s in cols._selections.values()) >= 1
