@@ -22,6 +22,8 @@ import hashlib
 import json
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -55,11 +57,14 @@ EPOCH = dt.date(1970, 1, 1)
 FORMAT = 6  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
-# PostgreSQL keeps the KPIs in the database beyond this many live invoices: the copy would
-# cost more to load than the queries, and memory would grow with the data.
+# Stores past this many invoices build their columns in a process of their own
+BUILD_APART_OVER = int(os.environ.get("ENCAISSE_COLUMNAR_BUILD_APART", 1_000_000))
 SUBSETS_SHARE = 0.5  # filtered copies kept, at most this share of the columns' size
 LEDGER_BLOCK = 1 << 18  # invoices per block of a window's ledger pass
-PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 3_000_000))
+# PostgreSQL stores past this many live invoices (the planner's estimate) keep the KPIs in
+# the database: the copy of ten million holds in 1 GiB (README, Performance); past it, memory
+# would grow with the data
+PG_MAX_INVOICES = int(os.environ.get("ENCAISSE_COLUMNAR_MAX_INVOICES", 10_500_000))
 
 
 def day(value: dt.date) -> int:
@@ -173,22 +178,27 @@ class Columns:
         if selection.columns is not None:
             return selection.columns
         a, keep = self.arrays, selection.invoices
-        new_position = np.cumsum(keep, dtype=np.int64) - 1  # old invoice -> new position
+        # each mask turned into positions once, then every array of its table taken by them
+        # (a boolean index finds its positions again for every array)
+        kept = np.flatnonzero(keep)
+        new_position = np.full(len(keep), -1, dtype=np.int32)  # old invoice -> new position
+        new_position[kept] = np.arange(len(kept), dtype=np.int32)
         sub: dict[str, np.ndarray] = {k: v for k, v in a.items() if k.startswith("cus_")}
         for k, v in a.items():
             if k.startswith("inv_"):
-                sub[k] = v[keep]
+                sub[k] = v.take(kept)
         for prefix, inv_key in (("cp_", "cp_inv"), ("xp_", "xp_inv"), ("rea_", "rea_inv")):
-            rows = keep[a[inv_key]]
+            moved = new_position.take(a[inv_key])
+            rows = np.flatnonzero(moved >= 0)
             for k, v in a.items():
                 if k.startswith(prefix):
-                    sub[k] = v[rows]
-            sub[inv_key] = new_position[a[inv_key][rows]].astype(np.int32)
+                    sub[k] = v.take(rows)
+            sub[inv_key] = moved.take(rows)
         for prefix, cust_key in (("act_", "act_cust"), ("sur_", "sur_cust")):
-            rows = selection.customers[a[cust_key]]
+            rows = np.flatnonzero(selection.customers[a[cust_key]])
             for k, v in a.items():
                 if k.startswith(prefix):
-                    sub[k] = v[rows]
+                    sub[k] = v.take(rows)
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
         selection.columns = cols
         # the filtered copies kept stay under half the size of the whole: past it, the others
@@ -225,9 +235,13 @@ def _fetch(conn: Connection, sql: str, chunk: int = 200_000):
 
     Through the driver's own cursor on the same connection (same transaction), without the
     per-row objects of SQLAlchemy; in chunks, so that memory holds one chunk of Python tuples
-    at a time, not the table.
+    at a time, not the table (on PostgreSQL, one chunk crosses the wire at a time too).
     """
-    cur = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    # PostgreSQL: a server-side cursor, else libpq holds the whole result before the first
+    # row comes out (ten million invoices: 2 GB, and the process keeps that memory)
+    named = conn.dialect.name == "postgresql"
+    cur = driver.cursor(name="encaisse_columns") if named else driver.cursor()
     try:
         cur.execute(sql)
         while rows := cur.fetchmany(chunk):
@@ -560,6 +574,8 @@ def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
             return cols
         path = saved_path(engine)
         cols = read_saved(path, version) if path and version else None
+        if cols is None and path and version and _held_over(engine, BUILD_APART_OVER):
+            cols = _built_apart(engine, choice, path)
         if cols is None:
             cols = _load_consistent(engine, choice)
             if cols is None:
@@ -572,6 +588,44 @@ def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
                     save(cols, path)
         _memo[key] = cols
         return cols
+
+
+def _held_over(engine: Engine, invoices: int) -> bool:
+    """Whether the invoices table may hold more than ``invoices`` rows (ids only grow, so the
+    largest bounds them: one index lookup on both databases)."""
+    with engine.connect() as conn:
+        largest = conn.exec_driver_sql("SELECT max(id) FROM invoices").scalar()
+    return (largest or 0) > invoices
+
+
+def _built_apart(engine: Engine, choice: str, path: Path) -> Columns | None:
+    """Build and save the columns in a process of its own, then read the saved copy: the
+    build's peak (twice the copy, and the memory the database driver and Python keep after
+    it) ends with that process instead of staying in a long-lived one such as the app.
+    None when the copy saved is not of the current version (a write came in between) or the
+    build failed: the caller then loads in this process."""
+    env = {**os.environ, "ENCAISSE_DB_URL": engine.url.render_as_string(hide_password=False)}
+    done = subprocess.run(
+        [sys.executable, "-c", f"from {__name__} import build_and_save; build_and_save()"],
+        env={**env, "ENCAISSE_ENGINE": choice, "ENCAISSE_COLUMNS_PATH": str(path)},
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    with engine.connect() as conn:
+        version = store.data_version(conn)
+    return read_saved(path, version)
+
+
+def build_and_save() -> None:
+    """(The process of :func:`_built_apart`.) Load the store's columns and save them."""
+    engine = store.make_engine(os.environ["ENCAISSE_DB_URL"])
+    cols = _load_consistent(engine, os.environ.get("ENCAISSE_ENGINE"))
+    if cols is not None and cols.version:
+        path = Path(os.environ["ENCAISSE_COLUMNS_PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(cols, path)
 
 
 def _load_consistent(engine: Engine, choice: str | None) -> Columns | None:
@@ -717,19 +771,19 @@ class ColumnarMeasures(EventMeasures):
             if weight is None:  # actions: each counts one
                 weight = np.ones(len(days), np.int64)
             months = (days.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
-            seg = segments[customers]
-            chosen = picked[customers]
             pools: Pools = {}
-            for m in np.unique(months):
-                in_month = months == m
-                for code in np.unique(seg[in_month]):
-                    rows = in_month & (seg == code)
+            if len(months):
+                # one key per (month, segment; -1 for none): two sums, not a pass per pair
+                width, first = len(c.labels["segment"]) + 1, int(months[0])
+                key = (months - first) * width + segments[customers] + 1
+                chosen = picked[customers]
+                every = np.bincount(key, weights=weight)
+                mine = np.bincount(key[chosen], weights=weight[chosen], minlength=len(every))
+                for k in np.flatnonzero(np.bincount(key)):
+                    m, code = first + k // width, k % width - 1
                     label = c.labels["segment"][code] if code >= 0 else None
                     month = f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
-                    pools[(month, label)] = (
-                        int(weight[rows & chosen].sum()),
-                        int(weight[rows].sum()),
-                    )
+                    pools[(month, label)] = (int(round(mine[k])), int(round(every[k])))
             out.append(pools)
         return out[0], out[1]
 

@@ -201,6 +201,40 @@ def test_saved_copy_is_reused_and_never_stale(engine, tmp_path):
     assert columnar.read_saved(path, columnar.columns_for(engine, "columnar").version)
 
 
+def test_a_large_store_builds_its_columns_in_a_process_of_its_own(engine, tmp_path, monkeypatch):
+    """Past ``BUILD_APART_OVER`` invoices the copy is built and saved by a child process (its
+    peak memory ends with it), and read from the saved file here."""
+    import_file(
+        engine,
+        "invoices",
+        write(
+            tmp_path,
+            "i.csv",
+            "invoice_id,customer_id,issue_date,due_date,amount\n"
+            "A,C1,2024-01-10,2024-02-09,1000\nB,C2,2024-01-12,2024-02-11,5\n",
+        ),
+    )
+    columnar._memo.clear()
+    path = columnar.saved_path(engine)
+    path.unlink(missing_ok=True)
+    monkeypatch.setattr(columnar, "BUILD_APART_OVER", 1)
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the columns were loaded in this process")
+
+    monkeypatch.setattr(columnar, "_load_consistent", not_here)
+    cols = columnar.columns_for(engine, "columnar")
+    assert path.exists() and cols.invoice_count == 2
+    p = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    assert kpis(engine, p, choice="columnar")["receivables"] == 1005
+    # a small store loads in the process that asks (no second interpreter to start)
+    monkeypatch.setattr(columnar, "BUILD_APART_OVER", 2)
+    columnar._memo.clear()
+    path.unlink()
+    with pytest.raises(AssertionError, match="loaded in this process"):
+        columnar.columns_for(engine, "columnar")
+
+
 def test_engine_choice(engine, monkeypatch, tmp_path):
     monkeypatch.delenv("ENCAISSE_ENGINE", raising=False)
     assert columnar.engine_choice() != "sql"
