@@ -59,7 +59,7 @@ NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # Stores past this many invoices build their columns in a process of their own
 BUILD_APART_OVER = int(os.environ.get("ENCAISSE_COLUMNAR_BUILD_APART", 1_000_000))
-SUBSETS_SHARE = 0.5  # filtered copies kept, at most this share of the columns' size
+SUBSETS_SHARE = 0.25  # filtered copies kept, at most this share of the columns' size
 LEDGER_BLOCK = 1 << 18  # invoices per block of a window's ledger pass
 # PostgreSQL stores past this many live invoices (the planner's estimate) keep the KPIs in
 # the database: the copy of ten million holds in 1 GiB (README, Performance); past it, memory
