@@ -584,6 +584,10 @@ FR: dict[str, str] = {
     "Weekday": "Jour",
     "Followed by a payment": "Suivies d'un paiement",
     "By hour of the day": "Par heure de la journée",
+    "Test the forecast on the last 26 weeks": "Tester la prévision sur les 26 dernières semaines",
+    "Each of those forecasts is made again from what was known then.": (
+        "Chacune de ces prévisions est refaite à partir de ce qui était connu alors."
+    ),
     "Grey: fewer than {n} reminders, not enough to say.": (
         "En gris : moins de {n} relances, pas assez pour conclure."
     ),

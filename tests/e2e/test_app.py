@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from benchmarks.generate import generate
 from dashboard.demo.data import load_demo
 from dashboard.metrics import METRICS, Filters, Period, kpis
-from dashboard.presentation.i18n import fmt_kpi, fmt_value, t
+from dashboard.presentation.i18n import fmt_kpi, fmt_pct, fmt_value, t
 from dashboard.presentation.vocabulary import CODES
 from dashboard.storage.store import list_batches, open_store
 from data_loaders import parallel
@@ -865,3 +865,28 @@ def test_a_process_fix_is_charted_with_its_before_and_after(demo_url, monkeypatc
         assert any("address check added to invoicing" in m.value for m in at.markdown)
     finally:
         store.delete_setting(engine, key, "test")
+
+
+@pytest.mark.parametrize("lang", ["EN", "FR"])
+def test_collections_times_reminders_by_hour_and_tests_the_forecast_on_request(
+    demo_url, monkeypatch, lang
+):
+    from dashboard.metrics.forecast import backtest
+
+    at = fresh_app(demo_url, monkeypatch, lang=lang)
+    at.run()
+    at.switch_page("../../pages/collections.py").run()
+    assert not at.exception, at.exception
+    # the demo's e-mails, texts and calls have a time: the table by hour is there
+    hour = t("Hour", lang.lower())
+    by_hour = next(d.value for d in at.dataframe if hour in d.value.columns)
+    assert set(by_hour[hour]) <= set(range(8, 19)) and len(by_hour) > 5
+    # the backtest waits to be asked for, then states its errors
+    tested = backtest(engine_for(demo_url), END)
+    errors = [fmt_pct(tested[k], lang.lower()) for k in ("mape", "naive_mape")]
+    sentence = "Weighted error" if lang == "EN" else "Erreur pondérée"
+    assert not any(sentence in c.value for c in at.caption)
+    at.toggle(key="backtest").set_value(True).run()
+    assert not at.exception, at.exception
+    said = next(c.value for c in at.caption if sentence in c.value)
+    assert all(e in said for e in errors), (errors, said)

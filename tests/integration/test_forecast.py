@@ -8,7 +8,14 @@ import json
 import pytest
 
 from dashboard.cli.main import main
-from dashboard.metrics.forecast import backtest, forecast, weighted_median
+from dashboard.metrics.forecast import (
+    backtest,
+    forecast,
+    usual_delays,
+    usual_delays_of,
+    weighted_median,
+    weighted_medians,
+)
 from data_loaders.importer import import_file
 from tests.conftest import write
 
@@ -36,6 +43,13 @@ FILES = dict(
 )
 
 
+@pytest.fixture(autouse=True, params=["sql", "columnar"])
+def which(request, monkeypatch):
+    """Every case through both ways of reading the usual delays."""
+    monkeypatch.setenv("ENCAISSE_ENGINE", request.param)
+    return request.param
+
+
 def load(engine, tmp_path, files=FILES) -> None:
     for kind in ("customers", "invoices", "payments", "actions", "plans", "reasons"):
         if kind in files:
@@ -46,6 +60,39 @@ def test_the_weighted_median():
     assert weighted_median([(10, 100), (20, 300), (30, 100)]) == 20
     assert weighted_median([(10, 100), (20, 300), (30, 100), (30, 1000)]) == 30
     assert weighted_median([]) is None
+
+
+def test_weighted_medians_by_group_are_the_weighted_median_of_each():
+    import random
+
+    import numpy as np
+
+    rng = random.Random(7)
+    for _ in range(300):
+        n = rng.randint(1, 30)
+        groups = np.array([rng.randint(-1, 3) for _ in range(n)])
+        values = np.array([rng.randint(-10, 40) for _ in range(n)])
+        weights = np.array([rng.choice([0, 1, 7, 100, 2500]) for _ in range(n)])
+        keys, medians = weighted_medians(groups, values, weights)
+        got = dict(zip(keys.tolist(), medians.tolist(), strict=True))
+        for g in set(groups.tolist()):
+            pairs = [
+                (int(v), int(w)) for v, w, k in zip(values, weights, groups, strict=True) if k == g
+            ]
+            assert got.get(g) == weighted_median(pairs)
+
+
+def test_usual_delays_from_the_columns_are_those_of_sql(engine):
+    from dashboard.demo.data import load_demo
+    from dashboard.metrics import columnar
+
+    load_demo(engine, seed=5, customers=80, months=14, end=T)
+    cols = columnar.columns_for(engine, "columnar")
+    for as_of in (T, dt.date(2024, 1, 15), dt.date(2023, 9, 1)):
+        with engine.connect() as conn:
+            expected = usual_delays(conn, as_of)
+        assert usual_delays_of(cols, as_of) == expected
+        assert len(expected) > 3
 
 
 def test_each_open_invoice_falls_in_the_week_the_rule_says(engine, tmp_path):
