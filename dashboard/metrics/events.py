@@ -445,6 +445,14 @@ def _disputes(conn: Connection, period: Period, selected=None):
     t = period.end
     owner = _owner()
     recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
+    # each record's invoice's payments by T, looked up by invoice in the same query (lists of
+    # open invoices sent back 500 at a time took 40 s for 100,000 open disputes on SQLite)
+    paid = (
+        select(func.coalesce(func.sum(PAY.c.amount_cents), 0))
+        .where(PAY.c.invoice_id == INV.c.invoice_id, _completed(), PAY.c.payment_date <= d(t))
+        .correlate(INV)
+        .scalar_subquery()
+    )
     q = (
         select(
             REA.c.invoice_id,
@@ -458,6 +466,9 @@ def _disputes(conn: Connection, period: Period, selected=None):
                 (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)),
                 else_=0,
             ).label("written_off"),
+            case(
+                (or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(t)), paid), else_=0
+            ).label("paid"),
         )
         .select_from(_records())
         .where(
@@ -472,18 +483,11 @@ def _disputes(conn: Connection, period: Period, selected=None):
         )
     )
     records = conn.execute(scoped(q, INV.c.customer_id, selected)).all()
-    open_records = [r for r in records if _open_at(r, t)]
-    open_ids = sorted({r.invoice_id for r in open_records})
-    paid: dict[str, int] = {}
-    for chunk in _chunks(open_ids):
-        rows = conn.execute(
-            select(PAY.c.invoice_id, func.sum(PAY.c.amount_cents))
-            .where(_completed(), PAY.c.invoice_id.in_(chunk), PAY.c.payment_date <= d(t))
-            .group_by(PAY.c.invoice_id)
-        )
-        paid.update({i: int(s or 0) for i, s in rows})
-    amounts = {r.invoice_id: int(r.amount_cents) - int(r.written_off) for r in open_records}
-    return records, {i: max(0, amounts[i] - paid.get(i, 0)) for i in open_ids}
+    return records, {
+        r.invoice_id: max(0, int(r.amount_cents) - int(r.written_off) - int(r.paid))
+        for r in records
+        if _open_at(r, t)
+    }
 
 
 class EventMeasures:

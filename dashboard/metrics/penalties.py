@@ -70,6 +70,16 @@ def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> 
         if rate_pct is not None
         else "legal rate: ECB main refinancing rate of 1 January or 1 July + 10 points"
     )
+    by_half: dict[tuple, float] = {}
+
+    def rate_at(day: dt.date) -> float:  # the legal rate looked up once per half-year
+        if rate_pct is not None:
+            return rate_pct
+        half = (day.year, day.month <= 6)
+        if half not in by_half:
+            by_half[half] = legal_rate(rates, day)
+        return by_half[half]
+
     with engine.connect() as conn:
         invoices = conn.execute(
             select(
@@ -109,7 +119,7 @@ def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> 
                 }
             )
         payments = sorted(paid.get(inv, []))
-        cents = _accrued(amount, payments, due, as_of, rates, rate_pct)
+        cents = _accrued(amount, payments, due, as_of, rate_at)
         if cents is None:
             continue
         accrued, last_day = cents
@@ -141,9 +151,11 @@ def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> 
     }
 
 
-def _accrued(amount, payments, due, as_of, rates, rate_pct) -> tuple[float, dt.date] | None:
+def _accrued(amount, payments, due, as_of, rate_at) -> tuple[float, dt.date] | None:
     """Σ over the days from due + 1 to settlement (or T) of unpaid × rate / 100 / 365, in
-    cents, and the last day counted; None when the invoice was never a day late."""
+    cents, and the last day counted; None when the invoice was never a day late. Summed by
+    runs of days where neither what is unpaid nor the rate changes (a payment counts from the
+    day after it; the legal rate changes on 1 January and 1 July), not day by day."""
     paid_before = 0
     settled_on = None
     for day, cents in payments:
@@ -154,15 +166,19 @@ def _accrued(amount, payments, due, as_of, rates, rate_pct) -> tuple[float, dt.d
     last = settled_on if settled_on is not None else as_of
     if last <= due:
         return None
+    one = dt.timedelta(days=1)
+    first, end = due + one, last + one
+    edges = {first, end}
+    edges.update(day + one for day, _ in payments if first < day + one < end)
+    for year in range(first.year, last.year + 1):
+        edges.update(e for e in (dt.date(year, 1, 1), dt.date(year, 7, 1)) if first < e < end)
+    bounds = sorted(edges)
     total = 0.0
     i, paid = 0, 0
-    day = due + dt.timedelta(days=1)
-    while day <= last:
-        while i < len(payments) and payments[i][0] < day:  # paid before the day begins
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        while i < len(payments) and payments[i][0] < start:  # paid before the run begins
             paid += payments[i][1]
             i += 1
         unpaid = max(0, amount - paid)
-        rate = rate_pct if rate_pct is not None else legal_rate(rates, day)
-        total += unpaid * rate / 100 / 365
-        day += dt.timedelta(days=1)
+        total += unpaid * rate_at(start) / 100 / 365 * (stop - start).days
     return total, last
