@@ -21,7 +21,18 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from dashboard.core.filters import Filters
 from dashboard.core.periods import Period, month_start, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
-from dashboard.metrics.tables import ACT, CODES, INV, PAY, REA, d, live, scoped, selected_customers
+from dashboard.metrics.tables import (
+    ACT,
+    CODES,
+    INV,
+    PAY,
+    REA,
+    d,
+    live,
+    scoped,
+    selected_customers,
+    written_off_by,
+)
 from dashboard.storage.models import Plan
 
 PLAN = Plan.__table__
@@ -69,6 +80,17 @@ class DisputeTotals:
 
 def _completed():
     return and_(live(PAY), PAY.c.status == "completed")
+
+
+def _paid_by(t: dt.date):
+    """An invoice's completed payments up to T, looked up by invoice in the query that uses it
+    (an aggregate of the whole ledger's payments took seconds at a million invoices)."""
+    return (
+        select(func.coalesce(func.sum(PAY.c.amount_cents), 0))
+        .where(PAY.c.invoice_id == INV.c.invoice_id, _completed(), PAY.c.payment_date <= d(t))
+        .correlate(INV)
+        .scalar_subquery()
+    )
 
 
 PROMISE_COLUMNS = (
@@ -304,22 +326,7 @@ def dispute_totals(conn: Connection, period: Period, selected=None) -> DisputeTo
         )
     )
     open_ids = scoped(open_ids, INV.c.customer_id, selected).distinct().subquery()
-    # what each of those invoices still owes: its own payments, looked up by invoice (an
-    # aggregate of the whole ledger's payments took seconds at a million invoices)
-    paid = (
-        select(func.coalesce(func.sum(PAY.c.amount_cents), 0))
-        .where(
-            PAY.c.invoice_id == INV.c.invoice_id,
-            _completed(),
-            PAY.c.payment_date <= d(t),
-        )
-        .correlate(INV)
-        .scalar_subquery()
-    )
-    written_off = case(
-        (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)), else_=0
-    )
-    owed = INV.c.amount_cents - paid - written_off
+    owed = INV.c.amount_cents - _paid_by(t) - written_off_by(t)
     count, cents = conn.execute(
         select(func.count(), func.sum(case((owed > 0, owed), else_=0)))
         .select_from(INV.join(open_ids, open_ids.c.invoice_id == INV.c.invoice_id))
@@ -445,14 +452,6 @@ def _disputes(conn: Connection, period: Period, selected=None):
     t = period.end
     owner = _owner()
     recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
-    # each record's invoice's payments by T, looked up by invoice in the same query (lists of
-    # open invoices sent back 500 at a time took 40 s for 100,000 open disputes on SQLite)
-    paid = (
-        select(func.coalesce(func.sum(PAY.c.amount_cents), 0))
-        .where(PAY.c.invoice_id == INV.c.invoice_id, _completed(), PAY.c.payment_date <= d(t))
-        .correlate(INV)
-        .scalar_subquery()
-    )
     q = (
         select(
             REA.c.invoice_id,
@@ -462,12 +461,12 @@ def _disputes(conn: Connection, period: Period, selected=None):
             recorded.label("recorded"),
             REA.c.resolved_date,
             INV.c.amount_cents,
+            written_off_by(t).label("written_off"),
+            # looked up for the open records only (lists of open invoices sent back 500 at a
+            # time took 40 s for 100,000 open disputes on SQLite)
             case(
-                (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)),
+                (or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(t)), _paid_by(t)),
                 else_=0,
-            ).label("written_off"),
-            case(
-                (or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(t)), paid), else_=0
             ).label("paid"),
         )
         .select_from(_records())

@@ -52,6 +52,7 @@ from dashboard.metrics.tables import (
     d,
     live,
     selected_customers,
+    written_off_by,
 )
 
 if TYPE_CHECKING:
@@ -473,13 +474,6 @@ def survey_counts(period: Period, selected=None, by=None):
     if selected is not None:
         q = q.where(SUR.c.customer_id.in_(selected))
     return q.group_by(by) if by is not None else q
-
-
-def written_off_by(t: dt.date):
-    """An invoice's amount written off on or before T (0 without a write-off)."""
-    return case(
-        (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)), else_=0
-    )
 
 
 def open_items_query(t: dt.date):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, literal, select
+from sqlalchemy import Date, case, func, literal, select
 
 from dashboard.core.filters import Filters
 from dashboard.storage.models import (
@@ -35,6 +35,13 @@ def live(table):
 
 def d(value: dt.date):
     return literal(value, Date)
+
+
+def written_off_by(t: dt.date):
+    """An invoice's amount written off on or before T (0 without a write-off)."""
+    return case(
+        (INV.c.written_off_date <= d(t), func.coalesce(INV.c.written_off_cents, 0)), else_=0
+    )
 
 
 def selected_customers(filters: Filters | None):
