@@ -136,7 +136,9 @@ st.caption(
         n=MIN_REMINDERS,
     )
 )
-timing = cache.reminder_timing(view.start, view.end, view.key)
+timing, hours, by_hour = cache.reminder_timings(
+    view.start, view.end, view.key, (("weekday",), ("weekday", "hour"), ("hour",))
+)
 if timing.empty:
     widgets.empty_note(view)
 else:
@@ -155,7 +157,6 @@ else:
         },
         height=320,
     )
-hours = cache.reminder_timing(view.start, view.end, view.key, ("weekday", "hour"))
 if not hours.empty:
     st.markdown("**" + view.t("By hour of the day") + "**")
     busiest = hours.groupby("channel")["reminders"].sum().sort_values(ascending=False)
@@ -183,7 +184,7 @@ if not hours.empty:
     widgets.chart(charts.timing_heatmap(cells, days, titles, view.lang))
     st.caption(view.t("Grey: fewer than {n} reminders, not enough to say.", n=MIN_REMINDERS))
     widgets.table(
-        cache.reminder_timing(view.start, view.end, view.key, ("hour",)),
+        by_hour,
         "reminder_timing_by_hour",
         view,
         {

@@ -341,16 +341,14 @@ def fix_view(reason: str, fixed_on: dt.date, end: dt.date, key: Key) -> tuple:
 
 
 @cached
-def _reminder_timing(
-    data_version: str, start: dt.date, end: dt.date, key: Key, by: tuple[str, ...]
-) -> pd.DataFrame:
-    return analytics.reminder_timing(engine(), _period(start, end), _filters(key), by)
+def _reminder_timings(
+    data_version: str, start: dt.date, end: dt.date, key: Key, views: tuple
+) -> list[pd.DataFrame]:
+    return analytics.reminder_timings(engine(), _period(start, end), _filters(key), views)
 
 
-def reminder_timing(
-    start: dt.date, end: dt.date, key: Key, by: tuple[str, ...] = ("weekday",)
-) -> pd.DataFrame:
-    return _reminder_timing(version(), start, end, key, by)
+def reminder_timings(start: dt.date, end: dt.date, key: Key, views: tuple) -> list[pd.DataFrame]:
+    return _reminder_timings(version(), start, end, key, views)
 
 
 @cached

@@ -881,6 +881,14 @@ def reminder_timing(
     in P: how many, how many were followed by a completed payment of the same invoice within
     14 days, and the cash of those payments (each payment credited to the last reminder before
     it, as for the channels). By hour, only the reminders whose file gave their time count."""
+    return reminder_timings(engine, period, filters, (by,))[0]
+
+
+def reminder_timings(
+    engine: Engine, period: Period, filters: Filters, views: tuple[tuple[str, ...], ...]
+) -> list[pd.DataFrame]:
+    """:func:`reminder_timing` of each ``by`` in ``views``, the reminders and payments read
+    and matched once for all of them."""
     selected = selected_customers(filters)
     start = period.start
     with engine.connect() as conn:
@@ -909,32 +917,34 @@ def reminder_timing(
         by_invoice[inv].append((to_date(day), _time_of(time), channel))
     for touches in by_invoice.values():
         touches.sort(key=lambda t: (t[0], t[1] or dt.time.min))
-
-    def cell(touch: tuple) -> tuple | None:  # None: the touch has no time and by says hour
-        day, time, channel = touch
-        if time is None and "hour" in by:
-            return None
-        return (channel, *(TIMING_KEYS[k](day, time) for k in by))
-
+    # each payment: the reminders it followed, and the last of them, which it is credited to
     window = dt.timedelta(days=CHANNEL_WINDOW_DAYS)
-    cash: dict[tuple, int] = defaultdict(int)
+    credited: dict[tuple, int] = defaultdict(int)  # (invoice, touch) -> cents
     followed: set[tuple] = set()
     for inv, day, cents in pays:
         day = to_date(day)
         before = [t for t in by_invoice.get(inv, ()) if t[0] <= day <= t[0] + window]
         if before:
-            last = cell(before[-1])
-            if last is not None:
-                cash[last] += int(cents)
-            for t in before:
-                followed.add((inv, t))
-    counts: dict[tuple, list] = defaultdict(lambda: [0, 0])
+            credited[(inv, before[-1])] += int(cents)
+            followed.update((inv, t) for t in before)
+    return [_timing_table(by_invoice, followed, credited, by) for by in views]
+
+
+def _timing_table(by_invoice: dict, followed: set, credited: dict, by: tuple) -> pd.DataFrame:
+    """The reminders counted per channel and ``by`` (a touch without a time has no hour)."""
+    counts: dict[tuple, list] = defaultdict(lambda: [0, 0, 0])  # reminders, followed, cents
     for inv, touches in by_invoice.items():
-        for t in touches:
-            key = cell(t)
-            if key is not None:
-                counts[key][0] += 1
-                counts[key][1] += (inv, t) in followed
+        paid_to: set[tuple] = set()  # two identical reminders: the cash counted once
+        for touch in touches:
+            day, time, channel = touch
+            if time is None and "hour" in by:
+                continue
+            c = counts[(channel, *(TIMING_KEYS[k](day, time) for k in by))]
+            c[0] += 1
+            c[1] += (inv, touch) in followed
+            if touch not in paid_to:
+                paid_to.add(touch)
+                c[2] += credited.get((inv, touch), 0)
     columns = ["channel", *by]
     rows = [
         {
@@ -942,9 +952,9 @@ def reminder_timing(
             "reminders": n,
             "followed": k,
             "paid_within_14d_pct": 100 * k / n if n >= MIN_REMINDERS else None,
-            "cash_eur": money(cash[key]),
+            "cash_eur": money(cents),
         }
-        for key, (n, k) in sorted(counts.items())
+        for key, (n, k, cents) in sorted(counts.items())
     ]
     return pd.DataFrame(
         rows, columns=[*columns, "reminders", "followed", "paid_within_14d_pct", "cash_eur"]

@@ -276,7 +276,7 @@ def test_reminder_timing_by_weekday_with_its_counts(engine, tmp_path):
 
 
 def test_reminder_timing_by_hour_when_the_files_give_a_time(engine, tmp_path):
-    from dashboard.metrics.analytics import reminder_timing
+    from dashboard.metrics.analytics import reminder_timing, reminder_timings
 
     invoices = ["invoice_id,customer_id,issue_date,due_date,amount"]
     payments = ["payment_id,invoice_id,payment_date,amount"]
@@ -308,6 +308,11 @@ def test_reminder_timing_by_hour_when_the_files_give_a_time(engine, tmp_path):
     assert weekdays.loc[("email", 0), "reminders"] == 41  # with x0 (a Monday) and no time
     assert weekdays.loc[("email", 1), "reminders"] == 1  # x1, a Tuesday
     assert weekdays.loc[("email", 0), "cash_eur"] == 2000.0
+    # the page's three views, read and matched once, are the three tables one by one
+    views = (("weekday",), ("weekday", "hour"), ("hour",))
+    together = reminder_timings(engine, h1, _no_filter(), views)
+    for by, table in zip(views, together, strict=True):
+        assert table.equals(reminder_timing(engine, h1, _no_filter(), by)), by
 
 
 def test_a_written_off_invoice_leaves_nothing_at_stake_in_its_dispute(engine, tmp_path):
