@@ -10,11 +10,27 @@ from dashboard.metrics import AGING_BUCKETS, CARDS, METRICS
 from dashboard.presentation import charts
 from dashboard.presentation.i18n import AGING_LABELS, fmt_date, fmt_kpi, fmt_value
 
+TREND_NAMES = (
+    "promise_kept_rate",
+    "plan_kept_rate",
+    "dispute_resolution_days",
+    "dso",
+    "best_possible_dso",
+    "recovery_rate",
+    "cei",
+    "csat",
+    "nps",
+    "cost_to_collect",
+    "overdue_pct",
+)
+
 view = state.current()
 widgets.header(view, "Overview")
-now = cache.kpis(view.start, view.end, view.key)
 prev_p = view.compared
-before = cache.kpis(prev_p.start, prev_p.end, view.key)
+# the cards' period, the one before and the 12 months of trends: one read for all of them
+now, before, months = cache.overview(
+    (view.start, view.end), (prev_p.start, prev_p.end), 12, view.key, TREND_NAMES
+)
 targets = cache.settings("target.")
 
 # cash; its cost and what customers say; what was promised and what is disputed
@@ -77,21 +93,7 @@ for row in (cards[:4], cards[4:8], cards[8:]):
             widgets.kpi_card(name, counted(now), counted(before), view, targets.get(name), note)
 
 st.subheader(view.t("Monthly trends"))
-trend_names = (
-    "promise_kept_rate",
-    "plan_kept_rate",
-    "dispute_resolution_days",
-    "dso",
-    "best_possible_dso",
-    "recovery_rate",
-    "cei",
-    "csat",
-    "nps",
-    "cost_to_collect",
-    "overdue_pct",
-)
-months = cache.monthly(view.end, 12, view.key, trend_names)
-months["month"] = pd.to_datetime(months["month"])
+months = months.assign(month=pd.to_datetime(months["month"]))  # (the cached frame stays as is)
 
 
 def labels(*names: str) -> dict[str, str]:

@@ -116,6 +116,31 @@ def monthly(end: dt.date, months: int, key: Key, names: tuple[str, ...]) -> pd.D
 
 
 @cached
+def _overview(
+    data_version: str,
+    period: tuple[dt.date, dt.date],
+    compared: tuple[dt.date, dt.date],
+    months: int,
+    key: Key,
+    names: tuple[str, ...],
+) -> tuple[dict, dict, pd.DataFrame]:
+    return analytics.overview(
+        engine(), _period(*period), _period(*compared), months, _filters(key), names
+    )
+
+
+def overview(
+    period: tuple[dt.date, dt.date],
+    compared: tuple[dt.date, dt.date],
+    months: int,
+    key: Key,
+    names: tuple[str, ...],
+) -> tuple[dict, dict, pd.DataFrame]:
+    """The Overview's KPIs now and before, and its monthly trend, computed together."""
+    return _overview(version(), period, compared, months, key, names)
+
+
+@cached
 def _kpis_by(
     data_version: str,
     start: dt.date,

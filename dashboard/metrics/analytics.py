@@ -22,8 +22,8 @@ from dashboard.core.money import money
 from dashboard.core.periods import Period, month_start, months_back, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
 from dashboard.metrics import events
-from dashboard.metrics.engine import metric_engine
-from dashboard.metrics.measures import AGING_BUCKETS, SurveyCounts
+from dashboard.metrics.engine import kpis_of, metric_engine
+from dashboard.metrics.measures import AGING_BUCKETS, Measures, SurveyCounts
 from dashboard.metrics.registry import METRICS
 from dashboard.metrics.sql import (
     ACT,
@@ -44,6 +44,7 @@ from dashboard.metrics.sql import (
     year_month,
 )
 from dashboard.metrics.tables import scoped
+from dashboard.storage.store import reporting_currency
 
 CHANNEL_WINDOW_DAYS = 14
 BEHAVIOUR_MONTHS = 12
@@ -60,16 +61,38 @@ def monthly(
 ) -> pd.DataFrame:
     """The KPIs ``names`` for each calendar month (as of its last day); the name ``aging`` adds
     the aging buckets at each month's end."""
-    rows = []
+    periods = months_back(end, months)
     with metric_engine(engine) as eng:
-        for p in months_back(end, months):
-            s = eng.measures(p, filters)
-            row = {"month": p.start, "as_of": p.end}
-            row.update({n: METRICS[n].compute(s) for n in names if n != "aging"})
-            if "aging" in names:
-                row.update({b: money(v) for b, v in s.ledger.aging_cents().items()})
-            rows.append(row)
+        return _month_rows(eng.measures_of(periods, filters), names)
+
+
+def _month_rows(measured: list[Measures], names: tuple[str, ...]) -> pd.DataFrame:
+    rows = []
+    for s in measured:
+        row = {"month": s.period.start, "as_of": s.period.end}
+        row.update({n: METRICS[n].compute(s) for n in names if n != "aging"})
+        if "aging" in names:
+            row.update({b: money(v) for b, v in s.ledger.aging_cents().items()})
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def overview(
+    engine: Engine,
+    period: Period,
+    compared: Period,
+    months: int,
+    filters: Filters,
+    names: tuple[str, ...],
+) -> tuple[dict, dict, pd.DataFrame]:
+    """The Overview's figures in one go: every KPI of the period and of the one it is compared
+    with, and ``monthly``'s trend of ``names`` over the months up to the period's end; the
+    ledger walked once and the promises and plans read once for all of them."""
+    trend = months_back(period.end, months)
+    with metric_engine(engine) as eng:
+        now, before, *measured = eng.measures_of([period, compared, *trend], filters)
+        currency = reporting_currency(engine)
+        return kpis_of(now, currency), kpis_of(before, currency), _month_rows(measured, names)
 
 
 def kpis_by(

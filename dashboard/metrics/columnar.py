@@ -4,7 +4,10 @@ SQLite reads rows one at a time, so an as-of aggregation (every invoice against 
 to a date) over a million invoices took seconds, and the Overview runs fourteen of them. Here the
 live rows are loaded once per data version into arrays (dates as day numbers, money in integer
 cents, customers and invoices as positions, invoices in issue order, payments in date order),
-so that one snapshot is a few slices and ``bincount`` calls: milliseconds.
+so that one snapshot is a few slices and ``bincount`` calls: milliseconds. The ledger's
+figures of several windows (the Overview's period, the one before and 12 trend months) come
+from one walk forward in time (``walk``): each step reads the invoices paid, written off or
+issued in it, and the aging at any day is a few range sums of the open amounts by due day.
 
 A long-running process (the app) keeps the arrays in memory; beside an SQLite file they are also
 saved as one ``.npz`` file, so that a new process (``encaisse kpis``) maps them instead of
@@ -29,6 +32,8 @@ import subprocess
 import sys
 import threading
 import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -42,7 +47,7 @@ from dashboard.core.filters import Filters
 from dashboard.core.money import money
 from dashboard.core.periods import Period, month_start
 from dashboard.core.taxonomy import FALLBACK_OWNER
-from dashboard.metrics.events import DisputeTotals, EventMeasures
+from dashboard.metrics.events import DisputeTotals, EventMeasures, EventWindows
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
@@ -57,7 +62,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 6  # bump when the arrays change shape or meaning
+FORMAT = 7  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # Stores past this many invoices build their columns in a process of their own
@@ -78,6 +83,15 @@ def after(days: np.ndarray, last: int) -> int:
     """How many of these sorted day numbers are ≤ ``last``."""
     # typed like the array: a Python int would make numpy cast the whole array first
     return int(np.searchsorted(days, days.dtype.type(last), side="right"))
+
+
+def distinct(values: np.ndarray, ordered: bool = False) -> np.ndarray:
+    """The sorted distinct values (``ordered``: already sorted): by a sort (numpy 2's
+    ``np.unique`` hashes unsorted integers, twenty times slower here on a million invoice
+    positions)."""
+    if not ordered:
+        values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def before(days: np.ndarray, first: int) -> int:
@@ -135,17 +149,6 @@ class Columns:
         sums = np.bincount(inv, weights=weights, minlength=n).astype(np.float64, copy=False)
         return np.rint(sums, out=sums)
 
-    def paid_of(self, invoices: np.ndarray, last_day: int) -> np.ndarray:
-        """``paid_by`` of a few invoices only (sorted positions), without an array of every
-        invoice's payments."""
-        k = after(self.cp_day, last_day)
-        wanted = np.zeros(self.invoice_count, dtype=bool)
-        wanted[invoices] = True
-        rows = wanted[self.cp_inv[:k]]
-        where = np.searchsorted(invoices, self.cp_inv[:k][rows])
-        sums = np.bincount(where, weights=self.cp_amount[:k][rows], minlength=len(invoices))
-        return np.rint(sums.astype(np.float64, copy=False))
-
     def off_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
         """Amounts written off on or before ``last_day``, per invoice (cents)."""
         n = self.invoice_count if invoices is None else invoices
@@ -181,34 +184,44 @@ class Columns:
         if selection.columns is not None:
             return selection.columns
         a, keep = self.arrays, selection.invoices
+        # the filtered copies kept stay under SUBSETS_SHARE of the whole: the others are
+        # dropped before this one is built when it would pass it (not after: the peak)
+        others = [s for s in self._selections.values() if s.columns is not None]
+        expected = self.nbytes * float(keep.mean()) if len(keep) else 0.0
+        if sum(s.columns.nbytes for s in others) + expected > SUBSETS_SHARE * self.nbytes:
+            for other in others:
+                other.columns = None
         # each mask turned into positions once, then every array of its table taken by them
         # (a boolean index finds its positions again for every array)
         kept = np.flatnonzero(keep)
         new_position = np.full(len(keep), -1, dtype=np.int32)  # old invoice -> new position
         new_position[kept] = np.arange(len(kept), dtype=np.int32)
         sub: dict[str, np.ndarray] = {k: v for k, v in a.items() if k.startswith("cus_")}
-        for k, v in a.items():
-            if k.startswith("inv_"):
-                sub[k] = v.take(kept)
-        for prefix, inv_key in (("cp_", "cp_inv"), ("xp_", "xp_inv"), ("rea_", "rea_inv")):
-            moved = new_position.take(a[inv_key])
-            rows = np.flatnonzero(moved >= 0)
-            for k, v in a.items():
-                if k.startswith(prefix):
-                    sub[k] = v.take(rows)
-            sub[inv_key] = moved.take(rows)
-        for prefix, cust_key in (("act_", "act_cust"), ("sur_", "sur_cust")):
-            rows = np.flatnonzero(selection.customers[a[cust_key]])
-            for k, v in a.items():
-                if k.startswith(prefix):
-                    sub[k] = v.take(rows)
+
+        def table(prefix: str) -> dict[str, np.ndarray]:
+            key = {"cp_": "cp_inv", "xp_": "xp_inv", "rea_": "rea_inv"}.get(prefix)
+            moved = None
+            if prefix == "inv_":
+                rows = kept
+            elif key is not None:  # rows of invoices: their invoices' new positions
+                moved = new_position.take(a[key])
+                rows = np.flatnonzero(moved >= 0)
+            else:  # rows of customers
+                rows = np.flatnonzero(selection.customers[a[prefix + "cust"]])
+            out = {k: v.take(rows) for k, v in a.items() if k.startswith(prefix) and k != key}
+            if moved is not None:
+                out[key] = moved.take(rows)
+            return out
+
+        # numpy lets go of the interpreter while it takes: the tables in two threads
+        with ThreadPoolExecutor(2, thread_name_prefix="encaisse-subset") as pool:
+            for part in pool.map(table, ("inv_", "cp_", "xp_", "rea_", "act_", "sur_")):
+                sub.update(part)
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
         selection.columns = cols
-        # the filtered copies kept stay under SUBSETS_SHARE of the whole: past it, the others
-        # are dropped (built again when their filter comes back)
         kept = [s for s in self._selections.values() if s.columns is not None]
         if sum(s.columns.nbytes for s in kept) > SUBSETS_SHARE * self.nbytes:
-            for other in kept:
+            for other in kept:  # (built again when their filter comes back)
                 if other is not selection:
                     other.columns = None
         return cols
@@ -405,6 +418,11 @@ def load(conn: Connection) -> Columns:
     a["rea_resolved"] = rea["resolved"].to_numpy(np.int64).astype(np.int32)
     a["rea_reason"], labels["reason"] = _codes(rea["reason"])
     a["rea_owner"], labels["owner"] = _codes(rea["owner"])  # -1 where the record has none
+    # records in invoice order: a window's disputed invoices are then distinct by a look at
+    # their neighbours, not a sort of a million records per window
+    order = np.argsort(a["rea_inv"], kind="stable")
+    for k in ("rea_inv", "rea_recorded", "rea_resolved", "rea_reason", "rea_owner"):
+        a[k] = a[k][order]
 
     owners = dict(_all(conn, "SELECT code, owner FROM reason_codes"))
     costs = [
@@ -671,12 +689,281 @@ def _load_consistent(engine: Engine, choice: str | None) -> Columns | None:
 # --- the building blocks ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Walked:
+    """What one window's walk over the ledger gives: its totals, and its open disputes (their
+    invoices, and those invoices' open amounts at T)."""
+
+    ledger: LedgerTotals
+    open_disputes: int
+    open_disputed_cents: int
+
+
+class _Ledger:
+    """The ledger at the end of day ``last``: each invoice's completed payments up to it, and
+    the open amounts of the invoices issued by then, summed by due day.
+
+    An open amount moves only on a payment, a write-off or an issue, so moving to a later day
+    reads the invoices paid, written off or issued in between, not the whole ledger: the
+    aging at any day is then a few range sums of the amounts by due day."""
+
+    def __init__(self, cols: Columns, last: int, n_max: int):
+        c = self.c = cols
+        self.n_max = n_max  # invoices issued by the last day any window asks about
+        dues = c.inv_due[:n_max]
+        self.due0 = int(dues.min()) if n_max else 0
+        self.bins = int(dues.max()) - self.due0 + 1 if n_max else 1
+        self.written_off = np.flatnonzero(c.inv_wo_amount[:n_max] != 0)  # the few written off
+        self.wo_day = c.inv_wo_day[self.written_off]
+        self.last = last
+        self.paid = c.paid_by(last, n_max)  # float64: whole cents, exact below 2**53
+        self.issued = after(c.inv_issue, last)
+        self.by_due = np.zeros(self.bins)
+        for a in range(0, self.issued, LEDGER_BLOCK):
+            self.by_due += self._by_due(slice(a, min(a + LEDGER_BLOCK, self.issued)), last)
+
+    def open(self, rows, last_day: int, gained: np.ndarray | float = 0.0) -> np.ndarray:
+        """Open amounts at the end of ``last_day`` of these invoices (a slice or positions),
+        ``gained`` being their payments dated after ``self.last`` up to that day."""
+        c = self.c
+        off = np.where(c.inv_wo_day[rows] <= last_day, c.inv_wo_amount[rows], 0)
+        return np.maximum(c.inv_amount[rows] - (self.paid[rows] + gained) - off, 0)
+
+    def _by_due(self, rows, last_day: int) -> np.ndarray:
+        due = self.c.inv_due[rows] - self.due0
+        return np.bincount(due, weights=self.open(rows, last_day), minlength=self.bins)
+
+    def _moved(self, rows, t: int, gained: np.ndarray, sums: dict) -> None:
+        """Add these invoices' move from F − 1 to T (each read once): their open amounts'
+        change by due day, what their payments recovered, and what they owed at F if due by
+        T (``owed`` of invoices issued in the window; those before F are in ``by_due``)."""
+        c = self.c
+        amount, paid = c.inv_amount[rows], self.paid[rows]
+        wo_day, wo, due = c.inv_wo_day[rows], c.inv_wo_amount[rows], c.inv_due[rows]
+        open_f = np.maximum(amount - paid - np.where(wo_day <= self.last, wo, 0), 0)
+        open_t = np.maximum(amount - paid - gained - np.where(wo_day <= t, wo, 0), 0)
+        new = isinstance(rows, slice)  # issued in the window: not yet in ``by_due``
+        moved = open_t if new else open_t - open_f
+        sums["by_due"] += np.bincount(due - self.due0, moved, minlength=self.bins)
+        due_by_t = due <= t
+        sums["got"] += np.minimum(gained, open_f).sum(where=due_by_t)
+        if new:  # owed from the window's start
+            sums["owed_new"] += open_f.sum(where=due_by_t)
+
+    def ahead(self, t: int) -> tuple[Step, Walked]:
+        """Moving from the end of ``self.last`` (F − 1) to the end of day T: what changes, and
+        the window [F, T]'s figures (nothing moves until ``go``)."""
+        c, f = self.c, self.last + 1
+        a, b = after(c.cp_day, self.last), after(c.cp_day, t)
+        inv, amount = c.cp_inv[a:b], c.cp_amount[a:b]
+        keep = inv < self.n_max
+        if not keep.all():
+            inv, amount = inv[keep], amount[keep]
+        paid_inv, where = np.unique(inv, return_inverse=True)  # invoices paid in [F, T]
+        gain = np.bincount(where, weights=amount, minlength=len(paid_inv))
+        n = after(c.inv_issue, t)
+        sums = {"by_due": self.by_due.copy(), "got": 0.0, "owed_new": 0.0}
+        # invoices issued before F whose open amount moves: paid or written off in [F, T]
+        paid_old = paid_inv < self.issued
+        old = paid_inv[paid_old]
+        wo_in = self.written_off[(self.wo_day >= f) & (self.wo_day <= t)]
+        wo_in = wo_in[wo_in < self.issued]
+        if len(wo_in):
+            old = distinct(np.concatenate([old, wo_in]))
+        old_gain = np.zeros(len(old))
+        old_gain[np.searchsorted(old, paid_inv[paid_old])] = gain[paid_old]
+        for a in range(0, len(old), LEDGER_BLOCK):
+            rows = old[a : a + LEDGER_BLOCK]
+            self._moved(rows, t, old_gain[a : a + LEDGER_BLOCK], sums)
+        # invoices issued in [F, T] (their payments before their issue counted at F)
+        new_gain = np.zeros(n - self.issued)
+        paid_new = (paid_inv >= self.issued) & (paid_inv < n)
+        new_gain[paid_inv[paid_new] - self.issued] = gain[paid_new]
+        for a in range(self.issued, n, LEDGER_BLOCK):
+            rows = slice(a, min(a + LEDGER_BLOCK, n))
+            self._moved(rows, t, new_gain[a - self.issued : rows.stop - self.issued], sums)
+        step = Step(t, paid_inv, gain, n, sums["by_due"])
+        return step, self._window(f, t, step, sums["got"], sums["owed_new"])
+
+    def _window(self, f: int, t: int, step: Step, got: float, owed_new: float) -> Walked:
+        c = self.c
+        cum = np.cumsum(step.by_due)  # open at T by due day, summed up to each day
+
+        def upto(last_day: int, cum: np.ndarray = cum) -> float:  # Σ due on or before it
+            k = min(last_day - self.due0, self.bins - 1)
+            return float(cum[k]) if k >= 0 else 0.0
+
+        receivables = int(round(cum[-1]))
+        d90, d60, d30, d0 = (round(upto(t - k)) for k in (91, 61, 31, 1))
+        at_f = np.cumsum(self.by_due)  # open at F − 1, of the invoices issued by then
+        # disputes recorded by T, not resolved by T, on invoices issued by T
+        d_inv = distinct(
+            c.rea_inv[(c.rea_inv < step.issued) & (c.rea_recorded <= t) & (c.rea_resolved > t)],
+            ordered=True,  # records are in invoice order
+        )
+        # their payments in the window: the paid invoices looked up among them
+        at = np.searchsorted(d_inv, step.paid_inv)
+        hit = at < len(d_inv)
+        hit[hit] = d_inv[at[hit]] == step.paid_inv[hit]
+        d_gain = np.zeros(len(d_inv))
+        d_gain[at[hit]] = step.gain[hit]
+        new = slice(self.issued, step.issued)
+        in_p = (self.written_off < step.issued) & (self.wo_day >= f) & (self.wo_day <= t)
+        totals = LedgerTotals(
+            receivables_cents=receivables,
+            current_cents=receivables - d0,
+            d1_30_cents=d0 - d30,
+            d31_60_cents=d30 - d60,
+            d61_90_cents=d60 - d90,
+            d90_plus_cents=d90,
+            receivables_before_cents=int(round(at_f[-1])),
+            credit_sales_cents=int(c.inv_amount[new].sum()),
+            owed_cents=int(round(upto(t, at_f) + owed_new)),
+            got_cents=int(round(got)),
+            written_off_cents=int(c.inv_wo_amount[self.written_off[in_p]].sum()),
+            issued_count=new.stop - new.start,
+            disputed_count=int(c.inv_disputed[new].sum()),
+        )
+        return Walked(totals, len(d_inv), int(self.open(d_inv, t, d_gain).sum()))
+
+    def go(self, step: Step) -> None:
+        """Move to the end of ``step``'s day."""
+        self.paid[step.paid_inv] += step.gain  # each invoice once: a plain scatter
+        self.by_due, self.last, self.issued = step.by_due, step.last, step.issued
+
+
+@dataclass(frozen=True)
+class Step:
+    """What moving ``_Ledger`` to the end of day ``last`` changes."""
+
+    last: int
+    paid_inv: np.ndarray  # invoices paid in between, sorted
+    gain: np.ndarray  # and their payments in between
+    issued: int  # invoices issued by ``last``
+    by_due: np.ndarray  # open amounts then, by due day
+
+
+def walk(cols: Columns, periods: Sequence[Period]) -> list[Walked]:
+    """The ``LedgerTotals`` and open disputes of several periods in one walk forward in time:
+    periods taken by start, the ledger moved from one start to the next by the payments,
+    write-offs and issues in between (a trend's month reads its own month's rows, not the
+    whole ledger twice)."""
+    if not periods:
+        return []
+    order = sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end))
+    n_max = after(cols.inv_issue, max(day(p.end) for p in periods))
+    ledger = _Ledger(cols, day(periods[order[0]].start) - 1, n_max)
+    out: dict[int, Walked] = {}
+    pending: Step | None = None  # the last window's move, kept if the next starts after it
+    for i in order:
+        f, t = day(periods[i].start), day(periods[i].end)
+        if f - 1 > ledger.last:
+            if pending is not None and pending.last == f - 1:
+                ledger.go(pending)  # consecutive windows (a trend's months): no second pass
+            else:
+                while ledger.last < f - 1:  # a gap: moved by steps of at most a few months
+                    ledger.go(ledger.ahead(min(f - 1, ledger.last + 92))[0])
+        pending, out[i] = ledger.ahead(t)
+    return [out[i] for i in range(len(periods))]
+
+
+class Windows(EventWindows):
+    """Periods measured together (a trend's months): their ledgers in one walk, their cost
+    pools in one count, their promises and plans in one read."""
+
+    def __init__(self, periods: Sequence[Period], filters: Filters):
+        super().__init__(periods, filters)
+        self._walked: list[Walked] | None = None
+        self._pools: tuple[Pools, Pools] | None = None
+
+    def walked(self, cols: Columns, period: Period) -> Walked:
+        if self._walked is None:  # (every measure of these windows has the same columns)
+            self._walked = walk(cols, self.periods)
+        return self._walked[self.periods.index(period)]
+
+    def cost_pools(self, everyone: Columns, selected: Columns) -> tuple[Pools, Pools]:
+        """The pools of every month of these periods (a period reads its own months)."""
+        if self._pools is None:
+            first = min(p.start for p in self.periods)
+            last = max(p.end for p in self.periods)
+            self._pools = cost_pools(everyone, selected, first, last)
+        return self._pools
+
+
+def _pool_counts(cols: Columns, lo: int, hi: int) -> tuple[list, ...]:
+    """Per pool (collection actions, completed payments) dated in days [lo, hi]: the totals by
+    (month, customers' segment) key, and the first month (keys are (month − first) × width +
+    segment + 1, segment −1 for a customer not in the table)."""
+    segments = np.append(cols.cus_segment, -1)  # position -1: a customer not in the table
+    width = len(cols.labels["segment"]) + 1
+    out = []
+    for days, customers_of, weights_of in (
+        (cols.act_day, lambda a, b: cols.act_cust[a:b], lambda a, b: None),
+        (
+            cols.cp_day,
+            lambda a, b: cols.inv_cust[cols.cp_inv[a:b]],
+            lambda a, b: cols.cp_amount[a:b],
+        ),
+    ):
+        a, b = before(days, lo), after(days, hi)
+        months = days[a:b].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        month0 = day_month(lo)
+        key = (months - month0) * width + segments[customers_of(a, b)] + 1
+        weights = weights_of(a, b)
+        size = (day_month(hi) - month0 + 1) * width
+        counts = np.bincount(key, minlength=size)
+        sums = counts if weights is None else np.bincount(key, weights, minlength=size)
+        out.append((counts, sums))
+    return month0, width, out
+
+
+def day_month(day_number: int) -> int:
+    """Months since January 1970 of a day number."""
+    return int(np.datetime64(day_number, "D").astype("datetime64[M]").astype(np.int64))
+
+
+def cost_pools(
+    everyone: Columns, selected: Columns, first: dt.date, last: dt.date
+) -> tuple[Pools, Pools]:
+    """Per month from ``first``'s to ``last``'s and customers' segment: the selected customers'
+    and everyone's collection actions (count), and completed payments (cents). Everyone's
+    counts are kept with the columns (a new filter counts its own customers' rows only)."""
+    lo = day(month_start(first))
+    hi = day(month_start(last, 1)) - 1
+    cache = everyone.__dict__.setdefault("_pools", {})
+    if (lo, hi) not in cache:
+        if len(cache) >= 8:
+            cache.clear()
+        cache[(lo, hi)] = _pool_counts(everyone, lo, hi)
+    month0, width, every = cache[(lo, hi)]
+    _, _, mine = _pool_counts(selected, lo, hi)
+    labels = everyone.labels["segment"]
+    out: list[Pools] = []
+    for (all_counts, all_sums), (_, my_sums) in zip(every, mine, strict=True):
+        pools: Pools = {}
+        for k in np.flatnonzero(all_counts):
+            m, code = month0 + k // width, k % width - 1
+            month = f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
+            mine_k = int(round(my_sums[k])) if k < len(my_sums) else 0
+            pools[(month, labels[code] if code >= 0 else None)] = (mine_k, int(round(all_sums[k])))
+        out.append(pools)
+    return out[0], out[1]
+
+
 class ColumnarMeasures(EventMeasures):
     """The ``Measures`` of one period and filter, computed from ``Columns``; the few events
     (promises, plans, disputes) are read from the store like the SQL engine reads them."""
 
-    def __init__(self, cols: Columns, period: Period, filters: Filters, store: Engine):
+    def __init__(
+        self,
+        cols: Columns,
+        period: Period,
+        filters: Filters,
+        store: Engine,
+        windows: Windows | None = None,
+    ):
         self.cols, self.period, self.filters, self.store = cols, period, filters, store
+        self.windows = windows
         self.f, self.t = day(period.start), day(period.end)
         self.has_cost_data = cols.has_cost_data()  # of the whole store, before any filter
         sel = cols.selection(filters.segments, filters.regions, filters.collectors)
@@ -692,41 +979,14 @@ class ColumnarMeasures(EventMeasures):
         return self.period.days
 
     @cached_property
+    def _walked(self) -> Walked:
+        if self.windows is not None:  # measured with other periods: one walk for them all
+            return self.windows.walked(self.cols, self.period)
+        return walk(self.cols, [self.period])[0]
+
+    @property
     def ledger(self) -> LedgerTotals:
-        c, f, t = self.cols, self.f, self.t
-        n = after(c.inv_issue, t)  # invoices are in issue order: those issued by T
-        paid_t, paid_f = c.paid_by(t, n), c.paid_by(f - 1, n)
-        sums = dict.fromkeys(LedgerTotals.__dataclass_fields__, 0)
-        # a block of invoices at a time: the temporaries of a window stay a few megabytes,
-        # not a dozen arrays the size of the ledger (at ten million invoices, 80 MB each)
-        for a in range(0, n, LEDGER_BLOCK):
-            b = min(a + LEDGER_BLOCK, n)
-            amount, due, issue = c.inv_amount[a:b], c.inv_due[a:b], c.inv_issue[a:b]
-            wo_day, wo = c.inv_wo_day[a:b], c.inv_wo_amount[a:b]
-            # a write-off leaves receivables on its date, unpaid: never collected, never
-            # recovered
-            open_t = np.maximum(amount - paid_t[a:b] - np.where(wo_day <= t, wo, 0), 0)
-            open_f = np.maximum(amount - paid_f[a:b] - np.where(wo_day < f, wo, 0), 0)
-            got = np.minimum(paid_t[a:b] - paid_f[a:b], open_f)
-            issued = issue >= f
-            due_by_t = due <= t
-            for name, values, where in (
-                ("receivables_cents", open_t, None),
-                ("current_cents", open_t, due >= t),
-                ("d1_30_cents", open_t, (due < t) & (due >= t - 30)),
-                ("d31_60_cents", open_t, (due < t - 30) & (due >= t - 60)),
-                ("d61_90_cents", open_t, (due < t - 60) & (due >= t - 90)),
-                ("d90_plus_cents", open_t, due < t - 90),
-                ("receivables_before_cents", open_f, issue < f),
-                ("credit_sales_cents", amount, issued),
-                ("owed_cents", open_f, due_by_t),
-                ("got_cents", got, due_by_t),
-                ("written_off_cents", wo, (wo_day >= f) & (wo_day <= t)),
-            ):
-                sums[name] += int(values.sum(where=where) if where is not None else values.sum())
-            sums["issued_count"] += int(issued.sum())
-            sums["disputed_count"] += int((issued & c.inv_disputed[a:b]).sum())
-        return LedgerTotals(**sums)
+        return self._walked.ledger
 
     def _days(self, days: np.ndarray) -> slice:
         return slice(before(days, self.f), after(days, self.t))
@@ -776,39 +1036,9 @@ class ColumnarMeasures(EventMeasures):
 
     @cached_property
     def cost_pools(self) -> tuple[Pools, Pools]:
-        """Per month of P and customers' segment: the selected customers' and everyone's
-        collection actions (count), and completed payments (cents)."""
-        c, picked = self.everyone, self.selection.customers
-        lo = day(month_start(self.period.start))
-        hi = day(month_start(self.period.end, 1)) - 1
-        segments = np.append(c.cus_segment, -1)  # position -1: a customer not in the table
-        out: list[Pools] = []
-        for days, rows_of in (
-            (c.act_day, lambda a, b: (c.act_cust[a:b], None)),
-            (c.cp_day, lambda a, b: (c.inv_cust[c.cp_inv[a:b]], c.cp_amount[a:b])),
-        ):
-            a = int(np.searchsorted(days, days.dtype.type(lo)))
-            b = int(np.searchsorted(days, days.dtype.type(hi), side="right"))
-            days = days[a:b]
-            customers, weight = rows_of(a, b)
-            if weight is None:  # actions: each counts one
-                weight = np.ones(len(days), np.int64)
-            months = (days.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64)
-            pools: Pools = {}
-            if len(months):
-                # one key per (month, segment; -1 for none): two sums, not a pass per pair
-                width, first = len(c.labels["segment"]) + 1, int(months[0])
-                key = (months - first) * width + segments[customers] + 1
-                chosen = picked[customers]
-                every = np.bincount(key, weights=weight)
-                mine = np.bincount(key[chosen], weights=weight[chosen], minlength=len(every))
-                for k in np.flatnonzero(np.bincount(key)):
-                    m, code = first + k // width, k % width - 1
-                    label = c.labels["segment"][code] if code >= 0 else None
-                    month = f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
-                    pools[(month, label)] = (int(round(mine[k])), int(round(every[k])))
-            out.append(pools)
-        return out[0], out[1]
+        if self.windows is not None:
+            return self.windows.cost_pools(self.everyone, self.cols)
+        return cost_pools(self.everyone, self.cols, self.period.start, self.period.end)
 
     @cached_property
     def surveys(self) -> SurveyCounts:
@@ -849,7 +1079,7 @@ class ColumnarMeasures(EventMeasures):
         )
         n_inv = self.cols.invoice_count + 1
         key = (reason.astype(np.int64) * (len(names) + 1) + owner) * n_inv + inv
-        key = np.unique(key)
+        key = distinct(key)
         inv = key % n_inv
         pair = key // n_inv
         return names, pair // (len(names) + 1), pair % (len(names) + 1), inv
@@ -864,18 +1094,15 @@ class ColumnarMeasures(EventMeasures):
     @cached_property
     def disputes(self) -> DisputeTotals:
         """``events.dispute_totals`` from the arrays (its SQL took a second at a million
-        invoices): open at T, the invoices' open amounts; resolved in P, the median days."""
+        invoices): open at T, from the ledger's walk; resolved in P, the median days."""
         c, f, t = self.cols, self.f, self.t
         inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
-        known = (c.inv_issue[inv] <= t) & (recorded <= t)
-        open_inv = np.unique(inv[known & (resolved > t)])
-        paid = c.paid_of(open_inv, t)
-        off = np.where(c.inv_wo_day[open_inv] <= t, c.inv_wo_amount[open_inv], 0)
-        owed = np.maximum(c.inv_amount[open_inv] - paid - off, 0)
+        known = (inv < after(c.inv_issue, t)) & (recorded <= t)
         done = known & (resolved >= f) & (resolved <= t)
         spans = (resolved[done].astype(np.int64) - recorded[done]).tolist()
         median = float(statistics.median(spans)) if spans else None
-        return DisputeTotals(len(open_inv), int(owed.sum()), median)
+        w = self._walked
+        return DisputeTotals(w.open_disputes, w.open_disputed_cents, median)
 
     @cached_property
     def late_reasons(self) -> list[dict]:

@@ -18,6 +18,7 @@ from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.money import money
 from dashboard.core.periods import Period
 from dashboard.metrics import columnar, sql
+from dashboard.metrics.events import EventWindows
 from dashboard.metrics.measures import Measures
 from dashboard.metrics.registry import KPI_KEYS, METRICS
 from dashboard.storage.store import reporting_currency
@@ -29,6 +30,11 @@ if TYPE_CHECKING:  # pandas loads only where a table is asked for (`kpis` never 
 class MetricEngine(Protocol):
     def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
         """The building blocks of one period and filter."""
+        ...
+
+    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
+        """The building blocks of several periods (a trend's months): figures that can be
+        computed for all of them at once are, on first use."""
         ...
 
     def customer_balances(self, end: dt.date) -> pd.DataFrame:
@@ -53,6 +59,10 @@ class SqlEngine:
     def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
         return sql.SqlMeasures(self.conn, period, filters)
 
+    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
+        windows = EventWindows(periods, filters)
+        return [sql.SqlMeasures(self.conn, p, filters, windows) for p in periods]
+
     def customer_balances(self, end: dt.date) -> pd.DataFrame:
         return sql.customer_balances(self.conn, end)
 
@@ -70,6 +80,14 @@ class ColumnarEngine:
 
     def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
         return columnar.ColumnarMeasures(self.cols, period, filters, self.store)
+
+    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
+        windows = columnar.Windows(periods, filters)
+        if len(periods) > 1:
+            windows.read_ahead(self.store)
+        return [
+            columnar.ColumnarMeasures(self.cols, p, filters, self.store, windows) for p in periods
+        ]
 
     def customer_balances(self, end: dt.date) -> pd.DataFrame:
         return columnar.balances(self.cols, end)
@@ -99,23 +117,24 @@ def kpis(
     """All KPIs of one period and filter, with exactly the keys of ``encaisse kpis --json``."""
     currency = reporting_currency(engine)
     with metric_engine(engine, choice) as eng:
-        s = eng.measures(period, filters)
-        out: dict = {
-            "from": period.start.isoformat(),
-            "to": period.end.isoformat(),
-            "currency": currency,
-        }
-        out.update({name: m.compute(s) for name, m in METRICS.items()})
-        out["disputes_open"] = {
-            "invoices": s.disputes.open_invoices,
-            "amount": money(s.disputes.open_cents),
-        }
-        out["survey_responses"] = {
-            "csat": s.surveys.csat_n,
-            "nps": s.surveys.nps_n,
-            "ces": s.surveys.ces_n,
-        }
-        out["aging"] = {b: money(v) for b, v in s.ledger.aging_cents().items()}
-        out["late_reasons"] = s.late_reasons
-        out["owners"] = s.owners
+        return kpis_of(eng.measures(period, filters), currency)
+
+
+def kpis_of(s: Measures, currency: str) -> dict:
+    """The KPIs of one ``Measures``, keyed and ordered as ``encaisse kpis --json`` (SPEC)."""
+    out: dict = {"from": s.period.start.isoformat(), "to": s.period.end.isoformat()}
+    out["currency"] = currency
+    out.update({name: m.compute(s) for name, m in METRICS.items()})
+    out["disputes_open"] = {
+        "invoices": s.disputes.open_invoices,
+        "amount": money(s.disputes.open_cents),
+    }
+    out["survey_responses"] = {
+        "csat": s.surveys.csat_n,
+        "nps": s.surveys.nps_n,
+        "ces": s.surveys.ces_n,
+    }
+    out["aging"] = {b: money(v) for b, v in s.ledger.aging_cents().items()}
+    out["late_reasons"] = s.late_reasons
+    out["owners"] = s.owners
     return {key: out[key] for key in KPI_KEYS}  # SPEC's order

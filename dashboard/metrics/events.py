@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import statistics
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
 from dashboard.core.filters import Filters
 from dashboard.core.periods import Period, month_start, to_date
@@ -105,17 +106,31 @@ PROMISE_COLUMNS = (
 
 def promise_totals(conn: Connection, period: Period, selected=None) -> PromiseTotals:
     """Promises whose date + 3 days falls in P, judged by :func:`judge_promises`."""
+    return promise_totals_of(conn, [period], selected)[0]
+
+
+def promise_totals_of(conn: Connection, periods: list[Period], selected=None) -> list:
+    """``promise_totals`` of several periods from one read: a promise's verdict depends on
+    itself alone, so each is judged once and counted in every period its date + 3 days is in."""
     grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
     q = select(*PROMISE_COLUMNS).where(
         live(ACT),
         ACT.c.outcome == "promise_to_pay",
-        ACT.c.promised_date.between(d(period.start - grace), d(period.end - grace)),
+        ACT.c.promised_date.between(
+            d(min(p.start for p in periods) - grace), d(max(p.end for p in periods) - grace)
+        ),
     )
     promises = conn.execute(scoped(q, ACT.c.customer_id, selected)).all()
-    verdicts = judge_promises(conn, promises)
-    kept = sum(ok for ok, _ in verdicts)
-    broken_cents = sum(at_stake for ok, at_stake in verdicts if not ok)
-    return PromiseTotals(len(promises), kept, broken_cents)
+    judged = list(zip(promises, judge_promises(conn, promises), strict=True))
+    out = []
+    for period in periods:
+        due = [
+            v for p, v in judged if period.start <= to_date(p.promised_date) + grace <= period.end
+        ]
+        kept = sum(ok for ok, _ in due)
+        broken_cents = sum(at_stake for ok, at_stake in due if not ok)
+        out.append(PromiseTotals(len(due), kept, broken_cents))
+    return out
 
 
 def judge_promises(conn: Connection, promises) -> list[tuple[bool, int]]:
@@ -237,17 +252,27 @@ PLAN_COLUMNS = (
 
 def plan_totals(conn: Connection, period: Period, selected=None) -> PlanTotals:
     """Instalments whose due date + 5 days falls in P, judged by :func:`judge_plans`."""
+    return plan_totals_of(conn, [period], selected)[0]
+
+
+def plan_totals_of(conn: Connection, periods: list[Period], selected=None) -> list:
+    """``plan_totals`` of several periods from one read: an instalment's verdict depends on its
+    plan's payments up to its own due date + 5 days, whatever the period that counts it."""
     grace = dt.timedelta(days=PLAN_GRACE_DAYS)
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
     due_plans = select(PLAN.c.plan_id).where(
-        live(PLAN), PLAN.c.due_date.between(d(period.start - grace), d(period.end - grace))
+        live(PLAN), PLAN.c.due_date.between(d(first - grace), d(last - grace))
     )
     due_plans = scoped(due_plans, PLAN.c.customer_id, selected)
     rows = conn.execute(
         select(*PLAN_COLUMNS).where(live(PLAN), PLAN.c.plan_id.in_(due_plans))
     ).all()
-    verdicts = judge_plans(conn, rows, period.end)
-    due = [ok for r, ok in verdicts if period.start <= to_date(r.due_date) + grace <= period.end]
-    return PlanTotals(len(due), sum(bool(ok) for ok in due))
+    verdicts = [(to_date(r.due_date) + grace, ok) for r, ok in judge_plans(conn, rows, last)]
+    out = []
+    for period in periods:
+        due = [ok for deadline, ok in verdicts if period.start <= deadline <= period.end]
+        out.append(PlanTotals(len(due), sum(bool(ok) for ok in due)))
+    return out
 
 
 def judge_plans(conn: Connection, rows, end: dt.date) -> list[tuple[object, bool | None]]:
@@ -489,12 +514,46 @@ def _disputes(conn: Connection, period: Period, selected=None):
     }
 
 
+class EventWindows:
+    """Periods measured together (a trend's months, say): the promises and plans of them all
+    read and judged once, on first use, or ahead in a thread of their own (``read_ahead``)."""
+
+    def __init__(self, periods: Sequence[Period], filters: Filters):
+        self.periods = list(periods)
+        self.selected = selected_customers(filters)
+        self._totals: dict = {}
+        self._reading: threading.Thread | None = None
+
+    def read_ahead(self, engine: Engine) -> None:
+        """Read the promises and plans over a connection of their own while the caller
+        computes the rest (the database's time overlaps numpy's)."""
+
+        def read() -> None:
+            with engine.connect() as conn:
+                for compute in (promise_totals_of, plan_totals_of):
+                    self._totals[compute] = compute(conn, self.periods, self.selected)
+
+        self._reading = threading.Thread(target=read, name="encaisse-events", daemon=True)
+        self._reading.start()
+
+    def totals(self, conn: Connection, compute, period: Period):
+        """``compute``'s figure of ``period`` (``promise_totals_of`` or ``plan_totals_of``)."""
+        if self._reading is not None:
+            self._reading.join()
+            self._reading = None  # (a failed read is read again here, and raises here)
+        if compute not in self._totals:
+            self._totals[compute] = compute(conn, self.periods, self.selected)
+        return self._totals[compute][self.periods.index(period)]
+
+
 class EventMeasures:
     """The event figures of a ``Measures`` (its ``period`` and ``filters``), each computed once
-    on first use over a connection that ``_events_connection()`` gives."""
+    on first use over a connection that ``_events_connection()`` gives; with ``windows``, the
+    promises and plans of all its periods at once."""
 
     period: Period
     filters: Filters
+    windows: EventWindows | None = None
 
     def _events_connection(self) -> contextlib.AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -503,13 +562,19 @@ class EventMeasures:
         with self._events_connection() as conn:
             return compute(conn, self.period, selected_customers(self.filters))
 
+    def _of_windows(self, compute_one, compute_many):
+        if self.windows is None:
+            return self._events(compute_one)
+        with self._events_connection() as conn:
+            return self.windows.totals(conn, compute_many, self.period)
+
     @cached_property
     def promises(self) -> PromiseTotals:
-        return self._events(promise_totals)
+        return self._of_windows(promise_totals, promise_totals_of)
 
     @cached_property
     def plans(self) -> PlanTotals:
-        return self._events(plan_totals)
+        return self._of_windows(plan_totals, plan_totals_of)
 
     @cached_property
     def disputes(self) -> DisputeTotals:

@@ -31,7 +31,7 @@ from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.money import cents, money
 from dashboard.core.periods import Period, month_start, to_date
 from dashboard.core.taxonomy import FALLBACK_OWNER
-from dashboard.metrics.events import EventMeasures, borrowed
+from dashboard.metrics.events import EventMeasures, EventWindows, borrowed
 from dashboard.metrics.measures import (
     LedgerTotals,
     PaymentTotals,
@@ -155,8 +155,15 @@ class SqlMeasures(EventMeasures):
     def _events_connection(self):
         return borrowed(self.conn)
 
-    def __init__(self, conn: Connection, period: Period, filters: Filters = NO_FILTER):
+    def __init__(
+        self,
+        conn: Connection,
+        period: Period,
+        filters: Filters = NO_FILTER,
+        windows: EventWindows | None = None,
+    ):
         self.conn, self.period, self.filters = conn, period, filters
+        self.windows = windows
         self.selected = selected_customers(filters)
 
     @property

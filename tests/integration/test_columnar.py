@@ -81,6 +81,45 @@ def test_breakdowns_are_identical_in_both_engines(demo_engine, monkeypatch):
     assert a.equals(b) and a["avg_days_late"].notna().any()
 
 
+def test_a_trend_measured_together_equals_each_month_alone(demo_engine):
+    """The demo's data (filters, promises, plans): each of ``measures_of``'s
+    figures equals its period measured alone, in both engines."""
+    from dashboard.core.periods import months_back
+    from dashboard.metrics.engine import metric_engine
+
+    periods = [*PERIODS, *months_back(END, 12)]
+    seen = set()
+    for choice in ("sql", "columnar"):
+        with metric_engine(demo_engine, choice) as eng:
+            for filters in FILTERS:
+                together = eng.measures_of(periods, filters)
+                for p, s in zip(periods, together, strict=True):
+                    alone = eng.measures(p, filters)
+                    assert s.ledger == alone.ledger, (choice, filters, p)
+                    assert (s.promises, s.plans) == (alone.promises, alone.plans)
+                    assert s.surveys == alone.surveys
+                    seen |= {"promises"} if s.promises.due else set()
+                    seen |= {"plans"} if s.plans.due else set()
+    assert seen == {"promises", "plans"}  # (write-offs: the test below)
+
+
+def test_the_overview_read_at_once_equals_its_parts(demo_engine, monkeypatch):
+    """``analytics.overview`` (one walk, one read of the events) gives what ``kpis`` of each
+    period and ``monthly`` give, on both engines."""
+    names = ("dso", "cei", "promise_kept_rate", "plan_kept_rate", "dispute_resolution_days")
+    period, compared = PERIODS[0], Period(dt.date(2025, 1, 2), dt.date(2025, 4, 1))
+    for choice in ("sql", "columnar"):
+        monkeypatch.setenv("ENCAISSE_ENGINE", choice)
+        for filters in FILTERS[:3]:
+            now, before, months = analytics.overview(
+                demo_engine, period, compared, 12, filters, names
+            )
+            assert now == kpis(demo_engine, period, filters)
+            assert before == kpis(demo_engine, compared, filters)
+            assert months.equals(analytics.monthly(demo_engine, END, 12, filters, names))
+            assert len(months) == 12 and now["promise_kept_rate"] is not None
+
+
 def test_settlement_day_is_the_first_day_payments_reach_the_amount(engine, tmp_path):
     """Same-day payments count together; within 0.01; never settled stays open."""
     import_file(
@@ -323,3 +362,70 @@ def test_filtered_copies_kept_stay_under_half_the_columns(demo_engine):
         # the last one built is always kept; the others only while they fit
         assert len(kept) == 1 or sum(k.nbytes for k in kept) <= columnar.SUBSETS_SHARE * cols.nbytes
     assert sum(s.columns is None for s in cols._selections.values()) >= 1
+
+
+EDGE_LEDGER = (
+    "invoice_id,customer_id,issue_date,due_date,amount,paid_date,paid_amount,status\n"
+    "A,C1,2024-01-10,2024-02-09,1000,,,unpaid\n"
+    "P,C1,2024-02-15,2024-03-16,500,,,unpaid\n"
+    "O,C2,2024-01-05,2024-02-04,200,,,unpaid\n"
+    "W,C2,2024-01-01,2024-01-31,300,2024-03-10,100,written off\n"
+    "R,C1,2024-01-02,2024-02-01,100,,,unpaid\n"
+    "N,C2,2024-03-20,2024-04-19,700,,,unpaid\n"
+)
+EDGE_PAYMENTS = (
+    "payment_id,invoice_id,payment_date,amount,status\n"
+    "1,A,2024-01-20,400,completed\n2,A,2024-03-05,600,completed\n"
+    "3,P,2024-02-01,500,completed\n"  # paid before it was issued
+    "4,O,2024-02-10,250,completed\n"  # paid more than it asked
+    "5,R,2024-01-25,99.99,completed\n"  # one cent left: settled for the days late, still open
+)
+EDGE_DISPUTES = (
+    "invoice_id,reason,recorded_date,resolved_date\n"
+    "A,price_dispute,2024-01-25,2024-03-04\n"  # open at the end of January and February
+    "W,quality_dispute,2024-01-05,\n"  # never resolved; written off in March
+    "O,invoice_not_received,2024-02-20,2024-04-01\n"  # open while paid in full
+)
+
+
+def test_periods_measured_together_equal_each_alone(engine, tmp_path):
+    """``measures_of`` walks the ledger once for all its periods (carrying who is still open)
+    and reads promises and plans once; every figure equals its period measured alone by SQL,
+    with periods out of order and overlapping, a payment before the invoice, an overpayment,
+    a write-off after a partial payment, a one-cent residue, and disputes on open, paid and
+    written-off invoices."""
+    from dashboard.core.periods import months_back
+    from dashboard.metrics.engine import metric_engine
+
+    import_file(engine, "ledger", write(tmp_path, "l.csv", EDGE_LEDGER))
+    import_file(engine, "payments", write(tmp_path, "p.csv", EDGE_PAYMENTS))
+    import_file(engine, "reasons", write(tmp_path, "r.csv", EDGE_DISPUTES))
+    months = months_back(dt.date(2024, 4, 30), 5)  # Dec 2023 .. Apr 2024
+    periods = [
+        Period(dt.date(2024, 1, 15), dt.date(2024, 3, 15)),
+        *months,
+        Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
+        Period(dt.date(2024, 3, 10), dt.date(2024, 3, 10)),
+    ]
+    with metric_engine(engine, "columnar") as eng:
+        measured = eng.measures_of(periods)
+        together, disputes = [s.ledger for s in measured], [s.disputes for s in measured]
+    with metric_engine(engine, "sql") as eng:
+        alone = [(s.ledger, s.disputes) for s in (eng.measures(p) for p in periods)]
+    assert together == [ledger for ledger, _ in alone]
+    assert disputes == [d for _, d in alone]
+    # open at the ends of Jan, Feb, Mar: A 600 + W 300; A 600 + W 300 + O 0; W 0 + O 0
+    opened = [disputes[periods.index(m)] for m in months[1:4]]
+    assert [(d.open_invoices, d.open_cents) for d in opened] == [(2, 90000), (3, 90000), (2, 0)]
+    # by hand: A 600 + O 200 + W 300 + R 0.01; A 600 + W 300 + R 0.01; R 0.01 + N 700
+    month_ends = [together[periods.index(m)].receivables_cents for m in months]
+    assert month_ends == [0, 110001, 90001, 70001, 70001]
+    march = together[periods.index(months[3])]
+    assert (march.written_off_cents, march.credit_sales_cents, march.issued_count) == (
+        20000,
+        70000,
+        1,
+    )
+    # February: A and O were due (owed 600 + 200 + W 300 + R 0.01), O paid 200 of its 250
+    february = together[periods.index(months[2])]
+    assert (february.owed_cents, february.got_cents) == (110001, 20000)
