@@ -7,10 +7,12 @@ name -> header as written), and adds a problem or a note to the report.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from data_loaders.problems import ImportReport, add_problems
+
+if TYPE_CHECKING:  # the rules take frames; declaring them (``kinds``) needs no pandas
+    import pandas as pd
 
 RowRule = Callable[["pd.DataFrame", dict[str, str], ImportReport], None]
 

@@ -7,10 +7,10 @@ The names below are the layer's public face for pages, exports and the command l
 
 from dashboard.core.filters import NO_FILTER, Filters
 from dashboard.core.periods import Period
-from dashboard.metrics.engine import kpis, metric_engine
+from dashboard.metrics.engine import kpis, last_open_date, metric_engine
 from dashboard.metrics.measures import AGING_BUCKETS
 from dashboard.metrics.registry import CARDS, KPI_KEYS, METRICS, Metric
-from dashboard.metrics.sql import data_end_date, default_period, last_open_date
+from dashboard.metrics.sql import data_end_date, default_period
 
 __all__ = [
     "AGING_BUCKETS",
