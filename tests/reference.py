@@ -169,3 +169,28 @@ def reference_kpis(
             o: (int(r["count"]), round(int(r["sum"]) / 100, 2)) for o, r in owners.iterrows()
         },
     }
+
+
+def reference_penalty(amount_cents: int, payments: list, due: dt.date, as_of: dt.date, rate_of):
+    """SPEC section 4 read literally, in exact fractions: Σ over the days from due + 1 to the
+    settlement day (payments reaching the amount within 0.01) or T of what was unpaid that
+    day (a payment counts from the day after it) × the day's rate / 100 / 365; rounded to the
+    cent, half to even. ``rate_of(day)`` gives the rate in percent. None: never a day late."""
+    from fractions import Fraction
+
+    payments = sorted(payments)
+    settled, paid = None, 0
+    for day, cents in payments:
+        paid += cents
+        if paid >= amount_cents - 1:
+            settled = day
+            break
+    last = settled or as_of
+    if last <= due:
+        return None
+    total, day = Fraction(0), due + dt.timedelta(days=1)
+    while day <= last:
+        unpaid = amount_cents - sum(c for d, c in payments if d < day)
+        total += max(0, unpaid) * Fraction(str(rate_of(day))) / 100 / 365
+        day += dt.timedelta(days=1)
+    return round(total), (last - due).days

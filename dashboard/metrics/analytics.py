@@ -11,7 +11,7 @@ chart.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -237,7 +237,7 @@ def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd
     rate's source."""
     from dashboard.metrics import penalties, worklist
 
-    result = penalties.penalties(engine, end)
+    result = penalties.exposure(engine, end)  # arrays: no row per invoice written out here
     selected = selected_customers(filters)
     with engine.connect() as conn:
         names = dict(conn.execute(select(CUS.c.customer_id, CUS.c.name).where(live(CUS))).all())
@@ -257,29 +257,20 @@ def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd
     scores = {
         who: worklist.payer_score(h) for who, h in worklist.histories(engine, end, filters).items()
     }
-    late = defaultdict(int)
-    for r in result["invoices"]:
-        late[r["customer_id"]] += 1
-    over = defaultdict(int)
-    for r in result["terms_over_cap"]:
-        over[r["customer_id"]] += 1
+    over = Counter(result.who[result.over_cap].tolist())
     rows = [
         {
-            "customer_id": c["customer_id"],
-            "name": names.get(c["customer_id"]),
-            "late_invoices": late[c["customer_id"]],
-            "penalty_eur": c["penalty"],
-            "indemnity_eur": c["indemnity"],
-            "csat": (
-                100 * csat[c["customer_id"]][0] / csat[c["customer_id"]][1]
-                if csat[c["customer_id"]][1]
-                else None
-            ),
-            "payer_score": scores.get(c["customer_id"]),
-            "terms_over_cap": over[c["customer_id"]],
+            "customer_id": who,
+            "name": names.get(who),
+            "late_invoices": n,
+            "penalty_eur": money(claims),
+            "indemnity_eur": money(n * penalties.INDEMNITY_CENTS),
+            "csat": 100 * csat[who][0] / csat[who][1] if csat[who][1] else None,
+            "payer_score": scores.get(who),
+            "terms_over_cap": over[who],
         }
-        for c in result["customers"]
-        if keep is None or c["customer_id"] in keep
+        for who, claims, n in penalties.per_customer(result)
+        if keep is None or who in keep
     ]
     frame = pd.DataFrame(
         rows,
@@ -297,7 +288,7 @@ def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd
     totals = {
         "penalty": round(float(frame["penalty_eur"].sum()), 2),
         "indemnity": round(float(frame["indemnity_eur"].sum()), 2),
-        "rate_source": result["rate_source"],
+        "rate_source": result.source,
     }
     return frame, totals
 

@@ -56,6 +56,7 @@ from dashboard.metrics.measures import (
     SurveyCounts,
     overhead_cost,
 )
+from dashboard.metrics.tables import plain_rows
 from dashboard.storage import store
 
 if TYPE_CHECKING:
@@ -246,28 +247,8 @@ def _day_sql(col: str, dialect: str) -> str:
     return f"({col} - DATE '1970-01-01')"
 
 
-def _fetch(conn: Connection, sql: str, chunk: int = 200_000):
-    """The rows of a query as lists of plain tuples, ``chunk`` rows at a time.
-
-    Through the driver's own cursor on the same connection (same transaction), without the
-    per-row objects of SQLAlchemy; in chunks, so that memory holds one chunk of Python tuples
-    at a time, not the table (on PostgreSQL, one chunk crosses the wire at a time too).
-    """
-    driver = conn.connection.driver_connection
-    # PostgreSQL: a server-side cursor, else libpq holds the whole result before the first
-    # row comes out (ten million invoices: 2 GB, and the process keeps that memory)
-    named = conn.dialect.name == "postgresql"
-    cur = driver.cursor(name="encaisse_columns") if named else driver.cursor()
-    try:
-        cur.execute(sql)
-        while rows := cur.fetchmany(chunk):
-            yield rows
-    finally:
-        cur.close()
-
-
 def _all(conn: Connection, sql: str) -> list[tuple]:
-    return [row for rows in _fetch(conn, sql) for row in rows]
+    return [row for rows in plain_rows(conn, sql) for row in rows]
 
 
 def _columns(
@@ -278,7 +259,7 @@ def _columns(
     first column (a customer id) becomes its position in ``index`` (-1 where absent)."""
     parts: list[list[np.ndarray]] = [[] for _ in dtypes]
     skip = 0 if index is None else 1
-    for rows in _fetch(conn, sql):
+    for rows in plain_rows(conn, sql):
         if index is not None:
             parts[0].append(index.get_indexer([r[0] for r in rows]).astype(np.int32))
             rows = [r[1:] for r in rows]

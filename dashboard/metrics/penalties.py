@@ -12,14 +12,15 @@ import bisect
 import calendar
 import csv
 import datetime as dt
-from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Select, select
 
 from dashboard.core.money import money
-from dashboard.core.periods import to_date
-from dashboard.metrics.tables import CUS, INV, PAY, d, live
+from dashboard.metrics.tables import CUS, INV, PAY, d, day_number, live, plain_rows
 from dashboard.storage import store
 
 ECB_RATES = Path(__file__).resolve().parents[1] / "core" / "data" / "ecb_main_refinancing_rate.csv"
@@ -56,11 +57,27 @@ def cap_date(issue: dt.date) -> dt.date:
     return max(issue + dt.timedelta(days=CAP_DAYS), eom)
 
 
-def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> dict:
-    """SPEC's ``penalties --json``: per invoice of a business or public customer with at least
-    one day late at T, the penalty accrued day by day on what was unpaid that day, from the day
-    after its due date to its settlement or T, and the 40 € indemnity; totals per customer and
-    in all; the invoices whose terms exceed the legal caps."""
+@dataclass(frozen=True)
+class Exposure:
+    """The penalties at T as arrays: the business and public customers' invoices due before T
+    (``ids``, ``who``, ``issue`` and ``due`` day numbers), and of them the late ones (positions
+    ``late``, their penalties in whole cents ``claims``, the last day counted ``last``) and
+    those whose terms exceed the legal caps (positions ``over_cap``)."""
+
+    as_of: dt.date
+    source: str
+    ids: np.ndarray
+    who: np.ndarray
+    issue: np.ndarray
+    due: np.ndarray
+    late: np.ndarray
+    claims: np.ndarray
+    last: np.ndarray
+    over_cap: np.ndarray
+
+
+def exposure(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> Exposure:
+    """Each invoice's penalty at T (``penalties``' figures, before they are written out)."""
     if rate_pct is None:
         setting = store.get_setting(engine, "penalty_rate_pct")
         rate_pct = float(setting) if setting not in (None, "") else None
@@ -70,115 +87,195 @@ def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> 
         if rate_pct is not None
         else "legal rate: ECB main refinancing rate of 1 January or 1 July + 10 points"
     )
-    by_half: dict[tuple, float] = {}
-
-    def rate_at(day: dt.date) -> float:  # the legal rate looked up once per half-year
-        if rate_pct is not None:
-            return rate_pct
-        half = (day.year, day.month <= 6)
-        if half not in by_half:
-            by_half[half] = legal_rate(rates, day)
-        return by_half[half]
-
     with engine.connect() as conn:
-        invoices = conn.execute(
+        dialect = conn.dialect.name
+        invoices = _rows(
+            conn,
             select(
                 INV.c.invoice_id,
                 INV.c.customer_id,
-                INV.c.issue_date,
-                INV.c.due_date,
+                day_number(INV.c.issue_date, dialect),
+                day_number(INV.c.due_date, dialect),
                 INV.c.amount_cents,
-                CUS.c.customer_type,
-            )
-            .select_from(
-                INV.outerjoin(CUS, and_(CUS.c.customer_id == INV.c.customer_id, live(CUS)))
-            )
-            .where(live(INV), INV.c.issue_date <= d(as_of), INV.c.due_date < d(as_of))
-        ).all()
-        paid: dict[str, list] = defaultdict(list)
-        for inv, day, cents in conn.execute(
-            select(PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents).where(
-                live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(as_of)
-            )
-        ):
-            paid[inv].append((to_date(day), int(cents)))
-    rows, over_cap = [], []
-    per_customer: dict[str, list] = defaultdict(lambda: [0, 0])
-    for inv, who, issue, due, amount, kind in invoices:
-        if kind == "b2c":  # the law is for business and public buyers
-            continue
-        issue, due, amount = to_date(issue), to_date(due), int(amount)
-        if due > cap_date(issue):
-            over_cap.append(
-                {
-                    "invoice_id": inv,
-                    "customer_id": who,
-                    "issue_date": issue.isoformat(),
-                    "due_date": due.isoformat(),
-                    "terms_days": (due - issue).days,
-                }
-            )
-        payments = sorted(paid.get(inv, []))
-        cents = _accrued(amount, payments, due, as_of, rate_at)
-        if cents is None:
-            continue
-        accrued, last_day = cents
-        claim = round(accrued)  # each invoice's penalty in whole cents; totals add them up
-        rows.append(
-            {
-                "invoice_id": inv,
-                "customer_id": who,
-                "days_late": (last_day - due).days,
-                "penalty": money(claim),
-                "indemnity": money(INDEMNITY_CENTS),
-            }
+            ).where(live(INV), INV.c.issue_date <= d(as_of), INV.c.due_date < d(as_of)),
         )
-        per_customer[who][0] += claim
-        per_customer[who][1] += INDEMNITY_CENTS
-    rows.sort(key=lambda r: (-r["penalty"], r["invoice_id"]))
-    total_penalty = money(sum(p for p, _ in per_customer.values()))
+        # the law is for business and public buyers (a customer not in the table: business)
+        consumers = conn.execute(
+            select(CUS.c.customer_id).where(live(CUS), CUS.c.customer_type == "b2c")
+        ).scalars()
+        consumers = pd.Index(list(consumers))
+        payments = _rows(
+            conn,
+            select(
+                PAY.c.invoice_id, day_number(PAY.c.payment_date, dialect), PAY.c.amount_cents
+            ).where(live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= d(as_of)),
+        )
+    business = consumers.get_indexer(invoices[1]) < 0 if len(consumers) else slice(None)
+    ids, who = (np.asarray(c, dtype=object)[business] for c in invoices[:2])
+    issue, due, amount = (np.asarray(c, dtype=np.int64)[business] for c in invoices[2:])
+    late, claims, last = _accrued(
+        amount, due, ids, payments, _day(as_of), _daily_rates(rates, rate_pct)
+    )
+    over_cap = np.flatnonzero(due > _cap_days(issue))
+    return Exposure(as_of, source, ids, who, issue, due, late, claims, last, over_cap)
+
+
+def _rows(conn: Connection, query: Select) -> list[list]:
+    """A query's columns as lists, read plainly."""
+    columns: list[list] = [[] for _ in query.selected_columns]
+    for rows in plain_rows(conn, query):
+        for i, column in enumerate(columns):
+            column.extend([r[i] for r in rows])
+    return columns
+
+
+def penalties(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> dict:
+    """SPEC's ``penalties --json``: per invoice of a business or public customer with at least
+    one day late at T, the penalty accrued day by day on what was unpaid that day, from the day
+    after its due date to its settlement or T, and the 40 € indemnity; totals per customer and
+    in all; the invoices whose terms exceed the legal caps."""
+    e = exposure(engine, as_of, rate_pct)
+    ids, who = e.ids.tolist(), e.who.tolist()
+    late, claims, days = e.late.tolist(), e.claims.tolist(), (e.last - e.due[e.late]).tolist()
+    # the largest penalties first, ties by invoice id
+    order = sorted(range(len(late)), key=lambda k: (-claims[k], ids[late[k]]))
+    rows = [
+        {
+            "invoice_id": ids[late[k]],
+            "customer_id": who[late[k]],
+            "days_late": days[k],
+            "penalty": money(claims[k]),
+            "indemnity": money(INDEMNITY_CENTS),
+        }
+        for k in order
+    ]
     return {
         "as_of": as_of.isoformat(),
-        "rate_source": source,
+        "rate_source": e.source,
         "invoices": rows,
         "customers": [
-            {"customer_id": who, "penalty": money(p), "indemnity": money(i)}
-            for who, (p, i) in sorted(per_customer.items(), key=lambda kv: -kv[1][0])
+            {"customer_id": c, "penalty": money(p), "indemnity": money(n * INDEMNITY_CENTS)}
+            for c, p, n in per_customer(e)
         ],
-        "total_penalty": total_penalty,
+        "total_penalty": money(int(e.claims.sum())),
         "total_indemnity": money(INDEMNITY_CENTS * len(rows)),
-        "terms_over_cap": sorted(over_cap, key=lambda r: (r["customer_id"], r["invoice_id"])),
+        "terms_over_cap": sorted(
+            (
+                {
+                    "invoice_id": ids[i],
+                    "customer_id": who[i],
+                    "issue_date": _date(e.issue[i]).isoformat(),
+                    "due_date": _date(e.due[i]).isoformat(),
+                    "terms_days": int(e.due[i] - e.issue[i]),
+                }
+                for i in e.over_cap
+            ),
+            key=lambda r: (r["customer_id"], r["invoice_id"]),
+        ),
     }
 
 
-def _accrued(amount, payments, due, as_of, rate_at) -> tuple[float, dt.date] | None:
-    """Σ over the days from due + 1 to settlement (or T) of unpaid × rate / 100 / 365, in
-    cents, and the last day counted; None when the invoice was never a day late. Summed by
-    runs of days where neither what is unpaid nor the rate changes (a payment counts from the
-    day after it; the legal rate changes on 1 January and 1 July), not day by day."""
-    paid_before = 0
-    settled_on = None
-    for day, cents in payments:
-        paid_before += cents
-        if paid_before >= amount - 1:
-            settled_on = day
-            break
-    last = settled_on if settled_on is not None else as_of
-    if last <= due:
-        return None
-    one = dt.timedelta(days=1)
-    first, end = due + one, last + one
-    edges = {first, end}
-    edges.update(day + one for day, _ in payments if first < day + one < end)
-    for year in range(first.year, last.year + 1):
-        edges.update(e for e in (dt.date(year, 1, 1), dt.date(year, 7, 1)) if first < e < end)
-    bounds = sorted(edges)
-    total = 0.0
-    i, paid = 0, 0
-    for start, stop in zip(bounds, bounds[1:], strict=False):
-        while i < len(payments) and payments[i][0] < start:  # paid before the run begins
-            paid += payments[i][1]
-            i += 1
-        unpaid = max(0, amount - paid)
-        total += unpaid * rate_at(start) / 100 / 365 * (stop - start).days
-    return total, last
+def per_customer(e: Exposure) -> list[tuple[str, int, int]]:
+    """Per customer with a late invoice: its penalties in cents and its late invoices, the
+    largest penalties first."""
+    sums = (
+        pd.DataFrame({"who": e.who[e.late], "claim": e.claims})
+        .groupby("who", sort=True, dropna=False)["claim"]
+        .agg(["sum", "size"])
+        .sort_values("sum", ascending=False, kind="stable")  # ties by customer id
+    )
+    return [
+        (c, int(p), int(n))
+        for c, p, n in zip(sums.index, sums["sum"].tolist(), sums["size"].tolist(), strict=True)
+    ]
+
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _day(value: dt.date) -> int:
+    return (value - EPOCH).days
+
+
+def _date(day_number) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day_number))
+
+
+def _cap_days(issue: np.ndarray) -> np.ndarray:
+    """``cap_date`` of each issue day: 60 days from issue, or 45 days end of month."""
+    plus45 = (issue + 45).astype("datetime64[D]")
+    month_end = (plus45.astype("datetime64[M]") + 1).astype("datetime64[D]").astype(np.int64) - 1
+    return np.maximum(issue + CAP_DAYS, month_end)
+
+
+def _daily_rates(rates: list[tuple[dt.date, float]], rate_pct: float | None):
+    """A function of (first, last) day numbers: each day's rate from ``first`` to ``last``
+    (the contract rate, else the legal rate of its half-year), in percent."""
+
+    def daily(first: int, last: int) -> np.ndarray:
+        days = np.arange(first, last + 1)
+        if rate_pct is not None:
+            return np.full(len(days), rate_pct, dtype=np.float64)
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        years, second = 1970 + months // 12, (months % 12) >= 6
+        out = np.empty(len(days), dtype=np.float64)
+        for year, half in set(zip(years.tolist(), second.tolist(), strict=True)):
+            out[(years == year) & (second == half)] = legal_rate(
+                rates, dt.date(year, 7 if half else 1, 1)
+            )
+        return out
+
+    return daily
+
+
+def _accrued(amount, due, ids, payments, as_of: int, daily) -> tuple:
+    """The invoices at least a day late at T: their positions, penalties in whole cents and
+    the last day counted. Σ over the days from due + 1 to settlement (or T) of unpaid × rate
+    / 100 / 365, where a payment counts from the day after it: what is unpaid stays positive
+    until settlement (the first day payments reach the amount within 0.01), so the sum is the
+    amount's days less each earlier payment's, each a difference of one running sum of the
+    daily rates (no loop over invoices or days)."""
+    # each payment's invoice among these (-1: a consumer's, or not yet due)
+    where = pd.Index(ids).get_indexer(payments[0]) if len(ids) else np.full(len(payments[0]), -1)
+    mine = where >= 0
+    inv = where[mine].astype(np.int64)
+    day = np.asarray(payments[1], dtype=np.int64)[mine]
+    cents = np.asarray(payments[2], dtype=np.int64)[mine]
+    order = np.lexsort((cents, day, inv))  # per invoice, by day (as the law counts them)
+    inv, day, cents = inv[order], day[order], cents[order]
+    running = np.cumsum(cents)
+    first = np.r_[True, inv[1:] != inv[:-1]] if len(inv) else np.zeros(0, bool)
+    running -= np.maximum.accumulate(np.where(first, running - cents, 0))
+    settled = np.full(len(amount), as_of, dtype=np.int64)
+    hit = np.flatnonzero(running >= amount[inv] - 1)
+    firsts = hit[np.r_[True, inv[hit][1:] != inv[hit][:-1]]] if len(hit) else hit
+    settled[inv[firsts]] = day[firsts]
+    late = np.flatnonzero(settled > due)
+    if not len(late):
+        return late, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo, hi = int(due[late].min()) + 1, as_of
+    # in whole units: rates to the ten-thousandth of a point, so that each invoice's penalty
+    # is exact before it is rounded to the cent (half to even, as Python rounds)
+    units = np.rint(daily(lo, hi) * 10_000).astype(np.int64)
+    cum = np.r_[0, np.cumsum(units)]  # cum[k]: Σ of the units of the days lo … lo + k − 1
+    wide = int(amount.max()) * int(cum[-1]) >= 2**62  # past int64: Python integers
+    if wide:
+        cum, amount, cents = cum.astype(object), amount.astype(object), cents.astype(object)
+
+    def span(start, last):  # Σ over the days start … last (start ≤ last + 1)
+        return cum[last - lo + 1] - cum[start - lo]
+
+    last = settled[late]
+    accrued = amount[late] * span(due[late] + 1, last)
+    # each payment before the last day lowers what is unpaid from the day after it
+    counted = (settled[inv] > due[inv]) & (day < settled[inv])
+    p_inv = inv[counted]
+    start = np.maximum(day[counted] + 1, due[p_inv] + 1)
+    less = np.zeros(len(amount), dtype=object if wide else np.int64)
+    np.add.at(less, p_inv, cents[counted] * span(start, settled[p_inv]))
+    # cents = units × cents / 100 / 365 / 10,000
+    q, r = np.divmod(accrued - less[late], 365_000_000)
+    claims = (q + ((2 * r > 365_000_000) | ((2 * r == 365_000_000) & (q % 2 == 1)))).astype(
+        np.int64
+    )
+    return late, claims, last

@@ -11,14 +11,25 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, case, func, select
 
 from dashboard.core.filters import Filters
 from dashboard.core.money import money
 from dashboard.core.periods import to_date
 from dashboard.metrics import events
 from dashboard.metrics.sql import open_items_query, settled_invoices
-from dashboard.metrics.tables import ACT, CUS, INV, PAY, SUR, d, live, scoped, selected_customers
+from dashboard.metrics.tables import (
+    ACT,
+    CUS,
+    INV,
+    PAY,
+    SUR,
+    d,
+    day_number,
+    live,
+    scoped,
+    selected_customers,
+)
 
 WINDOW_DAYS = 365
 ESCALATED = ("agency", "legal")  # handled outside the team once reached
@@ -109,28 +120,29 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
     selected = selected_customers(filters)
     out: dict[str, dict] = defaultdict(dict)
     with engine.connect() as conn:
+        dialect = conn.dialect.name
+        # summed per customer in the database: a row per invoice took seconds at a million
         settled = settled_invoices(end, selected, start)
+        days = day_number(settled.c.settled_on, dialect) - day_number(settled.c.due_date, dialect)
         rows = conn.execute(
             select(
                 settled.c.customer_id,
-                settled.c.amount_cents,
-                settled.c.due_date,
-                settled.c.settled_on,
-            )
+                func.sum(settled.c.amount_cents * days),
+                func.sum(settled.c.amount_cents),
+                func.count(),
+                func.sum(case((days > 0, 1), else_=0)),
+            ).group_by(settled.c.customer_id)
         ).all()
-        weighted: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0])  # Σa·d, Σa, n, late
-        for who, amount, due, on in rows:
-            days = (to_date(on) - to_date(due)).days
-            w = weighted[who]
-            w[0] += int(amount) * days
-            w[1] += int(amount)
-            w[2] += 1
-            w[3] += days > 0
+        weighted = {who: [int(x or 0) for x in w] for who, *w in rows}  # Σa·d, Σa, n, late
         issued_rows = conn.execute(
             scoped(
-                select(INV.c.customer_id, INV.c.disputed).where(
-                    live(INV), INV.c.issue_date.between(d(start), d(end))
-                ),
+                select(
+                    INV.c.customer_id,
+                    func.count(),
+                    func.sum(case((INV.c.disputed, 1), else_=0)),
+                )
+                .where(live(INV), INV.c.issue_date.between(d(start), d(end)))
+                .group_by(INV.c.customer_id),
                 INV.c.customer_id,
                 selected,
             )
@@ -163,9 +175,9 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
         ).all()
         verdicts = events.judge_promises(conn, promises)
     counts: dict[str, Counter] = defaultdict(Counter)
-    for who, disputed in issued_rows:
-        counts[who]["issued"] += 1
-        counts[who]["disputed"] += bool(disputed)
+    for who, issued, disputed in issued_rows:
+        counts[who]["issued"] += int(issued)
+        counts[who]["disputed"] += int(disputed or 0)
     for who, n in failed_rows:
         counts[who]["failed"] += int(n)
     for p, (ok, _) in zip(promises, verdicts, strict=True):

@@ -76,3 +76,49 @@ def test_a_contract_rate_replaces_the_legal_one(engine, tmp_path, capsys, db_url
 def test_an_administrator_adds_a_newer_ecb_rate(engine):
     store.set_setting(engine, "ecb_rate.2030-06-15", "1.5")
     assert legal_rate(ecb_rates(engine), dt.date(2030, 7, 2)) == pytest.approx(11.5)
+
+
+def test_every_penalty_of_the_demo_is_exact_to_the_cent(engine):
+    """Each invoice of the demo (thousands, payments in parts, two rate changes a year) against
+    the literal day-by-day sum in exact fractions, rounded half to even: the sums by runs in
+    floating point missed by a cent on 2 of 636,142 invoices at a million (x.5 cents)."""
+    from sqlalchemy import select
+
+    from dashboard.demo.data import load_demo
+    from dashboard.metrics.tables import CUS, INV, PAY, live
+    from tests.reference import reference_penalty
+
+    end = dt.date(2025, 6, 30)
+    load_demo(engine, seed=5, customers=60, months=14, end=end)
+    got = {r["invoice_id"]: r for r in penalties(engine, end)["invoices"]}
+    rates = ecb_rates(engine)
+    with engine.connect() as conn:
+        types = dict(
+            conn.execute(select(CUS.c.customer_id, CUS.c.customer_type).where(live(CUS))).all()
+        )
+        paid: dict = {}
+        for inv, day, cents in conn.execute(
+            select(PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents).where(
+                live(PAY), PAY.c.status == "completed", PAY.c.payment_date <= end
+            )
+        ):
+            paid.setdefault(inv, []).append((to_day(day), int(cents)))
+        invoices = conn.execute(
+            select(INV.c.invoice_id, INV.c.customer_id, INV.c.due_date, INV.c.amount_cents).where(
+                live(INV), INV.c.issue_date <= end, INV.c.due_date < end
+            )
+        ).all()
+    expected = {}
+    for inv, who, due, amount in invoices:
+        if types.get(who) == "b2c":
+            continue
+        r = reference_penalty(int(amount), paid.get(inv, []), to_day(due), end,
+                              lambda day: legal_rate(rates, day))  # fmt: skip
+        if r is not None:
+            expected[inv] = r
+    assert len(expected) > 500
+    assert {k: (round(v["penalty"] * 100), v["days_late"]) for k, v in got.items()} == expected
+
+
+def to_day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
