@@ -678,6 +678,9 @@ class Walked:
     ledger: LedgerTotals
     open_disputes: int
     open_disputed_cents: int
+    # with ``walk(..., disputed=True)``: those invoices (sorted positions), their open cents
+    disputed: np.ndarray | None = None
+    disputed_open: np.ndarray | None = None
 
 
 class _Ledger:
@@ -688,8 +691,9 @@ class _Ledger:
     reads the invoices paid, written off or issued in between, not the whole ledger: the
     aging at any day is then a few range sums of the amounts by due day."""
 
-    def __init__(self, cols: Columns, last: int, n_max: int):
+    def __init__(self, cols: Columns, last: int, n_max: int, keep_disputed: bool = False):
         c = self.c = cols
+        self.keep_disputed = keep_disputed
         self.n_max = n_max  # invoices issued by the last day any window asks about
         dues = c.inv_due[:n_max]
         self.due0 = int(dues.min()) if n_max else 0
@@ -805,7 +809,10 @@ class _Ledger:
             issued_count=new.stop - new.start,
             disputed_count=int(c.inv_disputed[new].sum()),
         )
-        return Walked(totals, len(d_inv), int(self.open(d_inv, t, d_gain).sum()))
+        owed = self.open(d_inv, t, d_gain)
+        if self.keep_disputed:
+            return Walked(totals, len(d_inv), int(owed.sum()), d_inv, owed)
+        return Walked(totals, len(d_inv), int(owed.sum()))
 
     def go(self, step: Step) -> None:
         """Move to the end of ``step``'s day."""
@@ -824,16 +831,17 @@ class Step:
     by_due: np.ndarray  # open amounts then, by due day
 
 
-def walk(cols: Columns, periods: Sequence[Period]) -> list[Walked]:
+def walk(cols: Columns, periods: Sequence[Period], disputed: bool = False) -> list[Walked]:
     """The ``LedgerTotals`` and open disputes of several periods in one walk forward in time:
     periods taken by start, the ledger moved from one start to the next by the payments,
     write-offs and issues in between (a trend's month reads its own month's rows, not the
-    whole ledger twice)."""
+    whole ledger twice). ``disputed``: each window keeps its open disputes' invoices and
+    their open amounts (for the figures per owner)."""
     if not periods:
         return []
     order = sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end))
     n_max = after(cols.inv_issue, max(day(p.end) for p in periods))
-    ledger = _Ledger(cols, day(periods[order[0]].start) - 1, n_max)
+    ledger = _Ledger(cols, day(periods[order[0]].start) - 1, n_max, disputed)
     out: dict[int, Walked] = {}
     pending: Step | None = None  # the last window's move, kept if the next starts after it
     for i in order:
@@ -1038,13 +1046,10 @@ class ColumnarMeasures(EventMeasures):
         )
 
     @cached_property
-    def _reason_records(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct (reason, owner, invoice) of invoices due in P: the owner names, and per
-        record its reason code, owner position and invoice."""
+    def _record_owners(self) -> tuple[list[str], np.ndarray]:
+        """Every reason record's owner: its own, else its reason's in the taxonomy, else the
+        fallback (as positions in the names returned)."""
         c = self.cols
-        inv = c.rea_inv
-        mask = (c.inv_due[inv] >= self.f) & (c.inv_due[inv] <= self.t)
-        reason, own, inv = c.rea_reason[mask], c.rea_owner[mask], inv[mask]
         # one owner list: the records' own owners, then each code's owner in the taxonomy
         names = list(c.labels["owner"])
         position = {n: i for i, n in enumerate(names)}
@@ -1055,15 +1060,52 @@ class ColumnarMeasures(EventMeasures):
             of_code.append(position.setdefault(name, len(names)))
             if len(names) < len(position):
                 names.append(name)
-        owner = np.where(
-            own >= 0, own, np.asarray(of_code, dtype=np.int64)[reason] if len(of_code) else own
-        )
+        own = c.rea_owner
+        if not len(of_code):
+            return names, own.astype(np.int64)
+        return names, np.where(own >= 0, own, np.asarray(of_code, dtype=np.int64)[c.rea_reason])
+
+    @cached_property
+    def _reason_records(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (reason, owner, invoice) of invoices due in P: the owner names, and per
+        record its reason code, owner position and invoice."""
+        c = self.cols
+        inv = c.rea_inv
+        mask = (c.inv_due[inv] >= self.f) & (c.inv_due[inv] <= self.t)
+        names, owners = self._record_owners
+        reason, owner, inv = c.rea_reason[mask], owners[mask], inv[mask]
         n_inv = self.cols.invoice_count + 1
         key = (reason.astype(np.int64) * (len(names) + 1) + owner) * n_inv + inv
         key = distinct(key)
         inv = key % n_inv
         pair = key // n_inv
         return names, pair // (len(names) + 1), pair % (len(names) + 1), inv
+
+    @cached_property
+    def dispute_owners(self) -> dict[str, dict]:
+        """``events.dispute_details``' figures per owner, from the arrays: open disputes at T
+        (invoices, their open amounts, the oldest record's age) and the median resolution
+        days of those resolved in P; owners of records open at T or resolved in P."""
+        c, f, t = self.cols, self.f, self.t
+        names, owners = self._record_owners
+        inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
+        known = (inv < after(c.inv_issue, t)) & (recorded <= t)
+        opened = known & (resolved > t)
+        done = known & (resolved >= f) & (resolved <= t)
+        w = walk(self.cols, [self.period], disputed=True)[0]  # open amounts of the invoices
+        out: dict[str, dict] = {}
+        for k in sorted(set(owners[opened | done].tolist()), key=lambda k: names[k]):
+            mine = opened & (owners == k)
+            ids = distinct(inv[mine], ordered=True)  # records are in invoice order
+            owed = w.disputed_open[np.searchsorted(w.disputed, ids)] if len(ids) else ids
+            spans = resolved[done & (owners == k)].astype(np.int64) - recorded[done & (owners == k)]
+            out[names[k]] = {
+                "open_invoices": len(ids),
+                "open_cents": int(owed.sum()),
+                "oldest_days": int(t - recorded[mine].min()) if mine.any() else None,
+                "resolution_days": float(statistics.median(spans.tolist())) if len(spans) else None,
+            }
+        return out
 
     def _grouped(self, groups: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per distinct group value: the value, the number of invoices and Σ their amounts."""

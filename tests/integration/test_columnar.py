@@ -98,9 +98,26 @@ def test_a_trend_measured_together_equals_each_month_alone(demo_engine):
                     assert s.ledger == alone.ledger, (choice, filters, p)
                     assert (s.promises, s.plans) == (alone.promises, alone.plans)
                     assert s.surveys == alone.surveys
+                    assert s.dispute_owners == alone.dispute_owners
                     seen |= {"promises"} if s.promises.due else set()
                     seen |= {"plans"} if s.plans.due else set()
     assert seen == {"promises", "plans"}  # (write-offs: the test below)
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.start}..{p.end}")
+def test_disputes_per_owner_are_identical_in_both_engines(demo_engine, period):
+    """The scorecard's figures per owner (open invoices and amounts, oldest age, median
+    resolution days): the columnar engine's arrays against the SQL records."""
+    from dashboard.metrics.engine import metric_engine
+
+    opened = 0
+    for filters in FILTERS:
+        with metric_engine(demo_engine, "sql") as eng:
+            expected = eng.measures(period, filters).dispute_owners
+        with metric_engine(demo_engine, "columnar") as eng:
+            assert eng.measures(period, filters).dispute_owners == expected, filters
+        opened += sum(v["open_invoices"] for v in expected.values())
+    assert opened or period.end < END
 
 
 def test_the_overview_read_at_once_equals_its_parts(demo_engine, monkeypatch):
@@ -412,6 +429,20 @@ def test_periods_measured_together_equal_each_alone(engine, tmp_path):
         together, disputes = [s.ledger for s in measured], [s.disputes for s in measured]
     with metric_engine(engine, "sql") as eng:
         alone = [(s.ledger, s.disputes) for s in (eng.measures(p) for p in periods)]
+    with metric_engine(engine, "sql") as eng:
+        owners = [eng.measures(p).dispute_owners for p in periods]
+    with metric_engine(engine, "columnar") as eng:
+        assert [eng.measures(p).dispute_owners for p in periods] == owners
+    february = owners[periods.index(months[2])]
+    assert february["Sales"] == {  # A's price dispute (600 open) and W's quality one (300)
+        "open_invoices": 2,
+        "open_cents": 90000,
+        "oldest_days": 55,  # W's, recorded on 5 January
+        "resolution_days": None,
+    }
+    assert february["Billing (ADV)"]["open_cents"] == 0  # O: open, but paid in full
+    march = owners[periods.index(months[3])]
+    assert march["Sales"]["resolution_days"] == 39  # A: 25 January to 4 March
     assert together == [ledger for ledger, _ in alone]
     assert disputes == [d for _, d in alone]
     # open at the ends of Jan, Feb, Mar: A 600 + W 300; A 600 + W 300 + O 0; W 0 + O 0
