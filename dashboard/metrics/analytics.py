@@ -43,7 +43,7 @@ from dashboard.metrics.sql import (
     survey_counts,
     year_month,
 )
-from dashboard.metrics.tables import scoped
+from dashboard.metrics.tables import plain_rows, scoped
 from dashboard.storage.store import reporting_currency
 
 CHANNEL_WINDOW_DAYS = 14
@@ -331,32 +331,48 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
     owed = dict(zip(balances["customer_id"], balances["open"], strict=True))
     selected = selected_customers(filters)
     with engine.connect() as conn:
-        acts = conn.execute(
-            scoped(
-                select(
+        # a year of reminders and payments: plain rows (SQLAlchemy's row objects cost seconds
+        # at a million invoices); dates as the driver gives them, read by ``to_date``
+        acts = [
+            r
+            for rows in plain_rows(
+                conn,
+                scoped(
+                    select(
+                        ACT.c.customer_id,
+                        ACT.c.invoice_id,
+                        ACT.c.action_date,
+                        ACT.c.channel,
+                        ACT.c.cost_cents,
+                    ).where(live(ACT), ACT.c.action_date.between(d(start), d(end))),
                     ACT.c.customer_id,
-                    ACT.c.invoice_id,
-                    ACT.c.action_date,
-                    ACT.c.channel,
-                    ACT.c.cost_cents,
-                ).where(live(ACT), ACT.c.action_date.between(d(start), d(end))),
-                ACT.c.customer_id,
-                selected,
-            )
-        ).all()
-        cash = conn.execute(
-            scoped(
-                select(INV.c.customer_id, PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents)
-                .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
-                .where(
-                    live(PAY),
-                    PAY.c.status == "completed",
-                    PAY.c.payment_date.between(d(start), d(end)),
+                    selected,
                 ),
-                INV.c.customer_id,
-                selected,
             )
-        ).all()
+            for r in rows
+        ]
+        cash = [
+            r
+            for rows in plain_rows(
+                conn,
+                scoped(
+                    select(
+                        INV.c.customer_id, PAY.c.invoice_id, PAY.c.payment_date, PAY.c.amount_cents
+                    )
+                    .select_from(
+                        PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV)))
+                    )
+                    .where(
+                        live(PAY),
+                        PAY.c.status == "completed",
+                        PAY.c.payment_date.between(d(start), d(end)),
+                    ),
+                    INV.c.customer_id,
+                    selected,
+                ),
+            )
+            for r in rows
+        ]
         answers = conn.execute(
             scoped(
                 select(SUR.c.customer_id, SUR.c.score).where(
