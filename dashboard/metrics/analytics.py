@@ -89,8 +89,10 @@ def overview(
     with, and ``monthly``'s trend of ``names`` over the months up to the period's end; the
     ledger walked once and the promises and plans read once for all of them."""
     trend = months_back(period.end, months)
+    # the cards read the open disputes; the trend months only if asked for them
+    disputes_of = None if "disputes_open" in names else [period, compared]
     with metric_engine(engine) as eng:
-        now, before, *measured = eng.measures_of([period, compared, *trend], filters)
+        now, before, *measured = eng.measures_of([period, compared, *trend], filters, disputes_of)
         currency = reporting_currency(engine)
         return kpis_of(now, currency), kpis_of(before, currency), _month_rows(measured, names)
 

@@ -676,8 +676,8 @@ class Walked:
     invoices, and those invoices' open amounts at T)."""
 
     ledger: LedgerTotals
-    open_disputes: int
-    open_disputed_cents: int
+    open_disputes: int | None  # None: not asked (``walk``'s ``disputes_of``)
+    open_disputed_cents: int | None
     # with ``walk(..., disputed=True)``: those invoices (sorted positions), their open cents
     disputed: np.ndarray | None = None
     disputed_open: np.ndarray | None = None
@@ -735,7 +735,7 @@ class _Ledger:
         if new:  # owed from the window's start
             sums["owed_new"] += open_f.sum(where=due_by_t)
 
-    def ahead(self, t: int) -> tuple[Step, Walked]:
+    def ahead(self, t: int, disputes: bool = True) -> tuple[Step, Walked]:
         """Moving from the end of ``self.last`` (F − 1) to the end of day T: what changes, and
         the window [F, T]'s figures (nothing moves until ``go``)."""
         c, f = self.c, self.last + 1
@@ -768,9 +768,11 @@ class _Ledger:
             rows = slice(a, min(a + LEDGER_BLOCK, n))
             self._moved(rows, t, new_gain[a - self.issued : rows.stop - self.issued], sums)
         step = Step(t, paid_inv, gain, n, sums["by_due"])
-        return step, self._window(f, t, step, sums["got"], sums["owed_new"])
+        return step, self._window(f, t, step, sums["got"], sums["owed_new"], disputes)
 
-    def _window(self, f: int, t: int, step: Step, got: float, owed_new: float) -> Walked:
+    def _window(
+        self, f: int, t: int, step: Step, got: float, owed_new: float, disputes: bool
+    ) -> Walked:
         c = self.c
         cum = np.cumsum(step.by_due)  # open at T by due day, summed up to each day
 
@@ -781,17 +783,6 @@ class _Ledger:
         receivables = int(round(cum[-1]))
         d90, d60, d30, d0 = (round(upto(t - k)) for k in (91, 61, 31, 1))
         at_f = np.cumsum(self.by_due)  # open at F − 1, of the invoices issued by then
-        # disputes recorded by T, not resolved by T, on invoices issued by T
-        d_inv = distinct(
-            c.rea_inv[(c.rea_inv < step.issued) & (c.rea_recorded <= t) & (c.rea_resolved > t)],
-            ordered=True,  # records are in invoice order
-        )
-        # their payments in the window: the paid invoices looked up among them
-        at = np.searchsorted(d_inv, step.paid_inv)
-        hit = at < len(d_inv)
-        hit[hit] = d_inv[at[hit]] == step.paid_inv[hit]
-        d_gain = np.zeros(len(d_inv))
-        d_gain[at[hit]] = step.gain[hit]
         new = slice(self.issued, step.issued)
         in_p = (self.written_off < step.issued) & (self.wo_day >= f) & (self.wo_day <= t)
         totals = LedgerTotals(
@@ -809,6 +800,19 @@ class _Ledger:
             issued_count=new.stop - new.start,
             disputed_count=int(c.inv_disputed[new].sum()),
         )
+        if not disputes:
+            return Walked(totals, None, None)
+        # disputes recorded by T, not resolved by T, on invoices issued by T
+        d_inv = distinct(
+            c.rea_inv[(c.rea_inv < step.issued) & (c.rea_recorded <= t) & (c.rea_resolved > t)],
+            ordered=True,  # records are in invoice order
+        )
+        # their payments in the window: the paid invoices looked up among them
+        at = np.searchsorted(d_inv, step.paid_inv)
+        hit = at < len(d_inv)
+        hit[hit] = d_inv[at[hit]] == step.paid_inv[hit]
+        d_gain = np.zeros(len(d_inv))
+        d_gain[at[hit]] = step.gain[hit]
         owed = self.open(d_inv, t, d_gain)
         if self.keep_disputed:
             return Walked(totals, len(d_inv), int(owed.sum()), d_inv, owed)
@@ -831,12 +835,18 @@ class Step:
     by_due: np.ndarray  # open amounts then, by due day
 
 
-def walk(cols: Columns, periods: Sequence[Period], disputed: bool = False) -> list[Walked]:
+def walk(
+    cols: Columns,
+    periods: Sequence[Period],
+    disputed: bool = False,
+    disputes_of: Sequence[Period] | None = None,
+) -> list[Walked]:
     """The ``LedgerTotals`` and open disputes of several periods in one walk forward in time:
     periods taken by start, the ledger moved from one start to the next by the payments,
     write-offs and issues in between (a trend's month reads its own month's rows, not the
     whole ledger twice). ``disputed``: each window keeps its open disputes' invoices and
-    their open amounts (for the figures per owner)."""
+    their open amounts (for the figures per owner). ``disputes_of``: the periods whose open
+    disputes are asked (default all; a trend's months need only their resolution days)."""
     if not periods:
         return []
     order = sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end))
@@ -852,7 +862,8 @@ def walk(cols: Columns, periods: Sequence[Period], disputed: bool = False) -> li
             else:
                 while ledger.last < f - 1:  # a gap: moved by steps of at most a few months
                     ledger.go(ledger.ahead(min(f - 1, ledger.last + 92))[0])
-        pending, out[i] = ledger.ahead(t)
+        asked = disputes_of is None or periods[i] in disputes_of
+        pending, out[i] = ledger.ahead(t, asked)
     return [out[i] for i in range(len(periods))]
 
 
@@ -860,14 +871,20 @@ class Windows(EventWindows):
     """Periods measured together (a trend's months): their ledgers in one walk, their cost
     pools in one count, their promises and plans in one read."""
 
-    def __init__(self, periods: Sequence[Period], filters: Filters):
+    def __init__(
+        self,
+        periods: Sequence[Period],
+        filters: Filters,
+        disputes_of: Sequence[Period] | None = None,
+    ):
         super().__init__(periods, filters)
+        self.disputes_of = disputes_of
         self._walked: list[Walked] | None = None
         self._pools: tuple[Pools, Pools] | None = None
 
     def walked(self, cols: Columns, period: Period) -> Walked:
         if self._walked is None:  # (every measure of these windows has the same columns)
-            self._walked = walk(cols, self.periods)
+            self._walked = walk(cols, self.periods, disputes_of=self.disputes_of)
         return self._walked[self.periods.index(period)]
 
     def cost_pools(self, everyone: Columns, selected: Columns) -> tuple[Pools, Pools]:
@@ -1115,17 +1132,22 @@ class ColumnarMeasures(EventMeasures):
         return values, counts, np.rint(sums).astype(np.int64)
 
     @cached_property
+    def dispute_resolution_days(self) -> float | None:
+        """The median days from recorded to resolved of the records resolved in P."""
+        c, f, t = self.cols, self.f, self.t
+        inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
+        done = (inv < after(c.inv_issue, t)) & (recorded <= t) & (resolved >= f) & (resolved <= t)
+        spans = (resolved[done].astype(np.int64) - recorded[done]).tolist()
+        return float(statistics.median(spans)) if spans else None
+
+    @cached_property
     def disputes(self) -> DisputeTotals:
         """``events.dispute_totals`` from the arrays (its SQL took a second at a million
         invoices): open at T, from the ledger's walk; resolved in P, the median days."""
-        c, f, t = self.cols, self.f, self.t
-        inv, recorded, resolved = c.rea_inv, c.rea_recorded, c.rea_resolved
-        known = (inv < after(c.inv_issue, t)) & (recorded <= t)
-        done = known & (resolved >= f) & (resolved <= t)
-        spans = (resolved[done].astype(np.int64) - recorded[done]).tolist()
-        median = float(statistics.median(spans)) if spans else None
         w = self._walked
-        return DisputeTotals(w.open_disputes, w.open_disputed_cents, median)
+        if w.open_disputes is None:  # walked in a trend that did not ask: this window alone
+            w = walk(self.cols, [self.period])[0]
+        return DisputeTotals(w.open_disputes, w.open_disputed_cents, self.dispute_resolution_days)
 
     @cached_property
     def late_reasons(self) -> list[dict]:

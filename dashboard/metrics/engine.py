@@ -32,9 +32,15 @@ class MetricEngine(Protocol):
         """The building blocks of one period and filter."""
         ...
 
-    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
+    def measures_of(
+        self,
+        periods: list[Period],
+        filters: Filters = NO_FILTER,
+        disputes_of: list[Period] | None = None,
+    ) -> list[Measures]:
         """The building blocks of several periods (a trend's months): figures that can be
-        computed for all of them at once are, on first use."""
+        computed for all of them at once are, on first use. ``disputes_of``: the periods whose
+        open disputes will be read (default all; any other still answers, alone)."""
         ...
 
     def customer_balances(self, end: dt.date) -> pd.DataFrame:
@@ -59,7 +65,12 @@ class SqlEngine:
     def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
         return sql.SqlMeasures(self.conn, period, filters)
 
-    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
+    def measures_of(
+        self,
+        periods: list[Period],
+        filters: Filters = NO_FILTER,
+        disputes_of: list[Period] | None = None,
+    ) -> list[Measures]:
         windows = EventWindows(periods, filters)
         return [sql.SqlMeasures(self.conn, p, filters, windows) for p in periods]
 
@@ -81,8 +92,13 @@ class ColumnarEngine:
     def measures(self, period: Period, filters: Filters = NO_FILTER) -> Measures:
         return columnar.ColumnarMeasures(self.cols, period, filters, self.store)
 
-    def measures_of(self, periods: list[Period], filters: Filters = NO_FILTER) -> list[Measures]:
-        windows = columnar.Windows(periods, filters)
+    def measures_of(
+        self,
+        periods: list[Period],
+        filters: Filters = NO_FILTER,
+        disputes_of: list[Period] | None = None,
+    ) -> list[Measures]:
+        windows = columnar.Windows(periods, filters, disputes_of)
         if len(periods) > 1:
             windows.read_ahead(self.store)
         return [

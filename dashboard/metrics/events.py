@@ -587,6 +587,10 @@ class EventMeasures:
     def disputes(self) -> DisputeTotals:
         return self._events(dispute_totals)
 
+    @property
+    def dispute_resolution_days(self) -> float | None:
+        return self.disputes.resolution_days
+
     @cached_property
     def dispute_owners(self) -> dict[str, dict]:
         return self._events(dispute_details).by_owner

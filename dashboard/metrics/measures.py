@@ -141,6 +141,11 @@ class Measures(Protocol):
     def disputes(self) -> DisputeTotals: ...
 
     @property
+    def dispute_resolution_days(self) -> float | None:
+        """``disputes.resolution_days``, which a trend reads without the open disputes."""
+        ...
+
+    @property
     def owners(self) -> list[dict]: ...
 
 

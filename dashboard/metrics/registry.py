@@ -389,7 +389,7 @@ _DECLARED = [
         "records resolved in P.",
         "Délai de résolution des litiges = médiane des jours entre saisie et résolution des "
         "motifs résolus dans P.",
-        lambda s: s.disputes.resolution_days,
+        lambda s: s.dispute_resolution_days,
     ),
 ]
 

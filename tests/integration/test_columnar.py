@@ -102,6 +102,14 @@ def test_a_trend_measured_together_equals_each_month_alone(demo_engine):
                     seen |= {"promises"} if s.promises.due else set()
                     seen |= {"plans"} if s.plans.due else set()
     assert seen == {"promises", "plans"}  # (write-offs: the test below)
+    # open disputes asked of one period only: the others still answer (each alone), the same
+    with metric_engine(demo_engine, "columnar") as eng:
+        for filters in FILTERS[:3]:
+            some = eng.measures_of(periods, filters, disputes_of=[PERIODS[0]])
+            for p, s in zip(periods, some, strict=True):
+                alone = eng.measures(p, filters)
+                assert s.dispute_resolution_days == alone.disputes.resolution_days
+                assert s.disputes == alone.disputes
 
 
 @pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.start}..{p.end}")
