@@ -75,6 +75,10 @@ class FakeMeasures:
     def days(self) -> int:
         return self.period.days
 
+    @property
+    def dispute_resolution_days(self) -> float | None:
+        return self.disputes.resolution_days
+
 
 def compute(s) -> dict:
     return {name: m.compute(s) for name, m in METRICS.items()}
