@@ -185,13 +185,8 @@ class Columns:
         if selection.columns is not None:
             return selection.columns
         a, keep = self.arrays, selection.invoices
-        # the filtered copies kept stay under SUBSETS_SHARE of the whole: the others are
-        # dropped before this one is built when it would pass it (not after: the peak)
-        others = [s for s in self._selections.values() if s.columns is not None]
-        expected = self.nbytes * float(keep.mean()) if len(keep) else 0.0
-        if sum(s.columns.nbytes for s in others) + expected > SUBSETS_SHARE * self.nbytes:
-            for other in others:
-                other.columns = None
+        # the others dropped before this one is built when it would pass the share (the peak)
+        self._bound_copies(self.nbytes * float(keep.mean()) if len(keep) else 0.0)
         # each mask turned into positions once, then every array of its table taken by them
         # (a boolean index finds its positions again for every array)
         kept = np.flatnonzero(keep)
@@ -219,13 +214,18 @@ class Columns:
             for part in pool.map(table, ("inv_", "cp_", "xp_", "rea_", "act_", "sur_")):
                 sub.update(part)
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
+        self._bound_copies(cols.nbytes)  # (the estimate may have been short)
         selection.columns = cols
-        kept = [s for s in self._selections.values() if s.columns is not None]
-        if sum(s.columns.nbytes for s in kept) > SUBSETS_SHARE * self.nbytes:
-            for other in kept:  # (built again when their filter comes back)
-                if other is not selection:
-                    other.columns = None
         return cols
+
+    def _bound_copies(self, adding: float) -> None:
+        """The filtered copies kept stay under SUBSETS_SHARE of the whole: when ``adding`` a
+        copy of that size would pass it, the others are dropped (built again when their
+        filter comes back)."""
+        kept = [s for s in self._selections.values() if s.columns is not None]
+        if sum(s.columns.nbytes for s in kept) + adding > SUBSETS_SHARE * self.nbytes:
+            for other in kept:
+                other.columns = None
 
 
 @dataclass(eq=False)
@@ -896,7 +896,7 @@ class Windows(EventWindows):
         return self._pools
 
 
-def _pool_counts(cols: Columns, lo: int, hi: int) -> tuple[list, ...]:
+def _pool_counts(cols: Columns, lo: int, hi: int) -> tuple[int, int, list]:
     """Per pool (collection actions, completed payments) dated in days [lo, hi]: the totals by
     (month, customers' segment) key, and the first month (keys are (month − first) × width +
     segment + 1, segment −1 for a customer not in the table)."""
@@ -988,7 +988,13 @@ class ColumnarMeasures(EventMeasures):
     def _walked(self) -> Walked:
         if self.windows is not None:  # measured with other periods: one walk for them all
             return self.windows.walked(self.cols, self.period)
-        return walk(self.cols, [self.period])[0]
+        return self._walked_alone
+
+    @cached_property
+    def _walked_alone(self) -> Walked:
+        """This window walked alone, keeping its open disputes' invoices and amounts (the
+        figures per owner read them)."""
+        return walk(self.cols, [self.period], disputed=True)[0]
 
     @property
     def ledger(self) -> LedgerTotals:
@@ -1109,13 +1115,14 @@ class ColumnarMeasures(EventMeasures):
         known = (inv < after(c.inv_issue, t)) & (recorded <= t)
         opened = known & (resolved > t)
         done = known & (resolved >= f) & (resolved <= t)
-        w = walk(self.cols, [self.period], disputed=True)[0]  # open amounts of the invoices
+        w = self._walked_alone  # the open disputes' invoices and their open amounts
         out: dict[str, dict] = {}
         for k in sorted(set(owners[opened | done].tolist()), key=lambda k: names[k]):
             mine = opened & (owners == k)
             ids = distinct(inv[mine], ordered=True)  # records are in invoice order
             owed = w.disputed_open[np.searchsorted(w.disputed, ids)] if len(ids) else ids
-            spans = resolved[done & (owners == k)].astype(np.int64) - recorded[done & (owners == k)]
+            ended = done & (owners == k)
+            spans = resolved[ended].astype(np.int64) - recorded[ended]
             out[names[k]] = {
                 "open_invoices": len(ids),
                 "open_cents": int(owed.sum()),
@@ -1146,7 +1153,7 @@ class ColumnarMeasures(EventMeasures):
         invoices): open at T, from the ledger's walk; resolved in P, the median days."""
         w = self._walked
         if w.open_disputes is None:  # walked in a trend that did not ask: this window alone
-            w = walk(self.cols, [self.period])[0]
+            w = self._walked_alone
         return DisputeTotals(w.open_disputes, w.open_disputed_cents, self.dispute_resolution_days)
 
     @cached_property
