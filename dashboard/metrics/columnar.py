@@ -70,6 +70,15 @@ SURVEY_TYPES = ("csat", "nps", "ces")
 BUILD_APART_OVER = int(os.environ.get("ENCAISSE_COLUMNAR_BUILD_APART", 1_000_000))
 SUBSETS_SHARE = 0.25  # filtered copies kept, at most this share of the columns' size
 LEDGER_BLOCK = 1 << 18  # invoices per block of a window's ledger pass
+# blocks from this size up are mapped apart, and given back to the system once freed; a ledger
+# pass's scratch (a block's arrays, 2 MiB) stays below it and reuses the heap instead of being
+# mapped and faulted in again at every step (a filter change at ten million invoices: the
+# walk 0.23 → 0.18 s)
+MMAP_THRESHOLD = 2 * LEDGER_BLOCK * 8
+WALKERS = 2  # ledgers walked at once (this machine's two cores)
+# ... while they follow at most this many invoices (each keeps 8 bytes per invoice, and its
+# steps' scratch: a whole 10M ledger walked twice at once would pass the app's 1 GiB)
+WALK_AT_ONCE_MAX_INVOICES = 6_000_000
 # PostgreSQL stores past this many live invoices (the planner's estimate) keep the KPIs in
 # the database: the copy of ten million holds in 1 GiB (README, Performance); past it, memory
 # would grow with the data
@@ -200,13 +209,14 @@ class Columns:
             if prefix == "inv_":
                 rows = kept
             elif key is not None:  # rows of invoices: their invoices' new positions
-                moved = new_position.take(a[key])
-                rows = np.flatnonzero(moved >= 0)
+                # (kept rows found through the mask: a byte per row, not an int32)
+                rows = np.flatnonzero(keep.take(a[key]))
+                moved = new_position.take(a[key].take(rows))
             else:  # rows of customers
                 rows = np.flatnonzero(selection.customers[a[prefix + "cust"]])
             out = {k: v.take(rows) for k, v in a.items() if k.startswith(prefix) and k != key}
             if moved is not None:
-                out[key] = moved.take(rows)
+                out[key] = moved
             return out
 
         # numpy lets go of the interpreter while it takes: the tables in two threads
@@ -595,16 +605,17 @@ def columns_for(engine: Engine, choice: str | None = None) -> Columns | None:
 
 @functools.cache
 def give_back_freed_memory() -> None:
-    """Have the C allocator return freed blocks of a megabyte or more to the system (glibc,
-    once per process). Once a large block is freed, glibc raises the size below which it keeps
-    freed blocks for reuse: a process that filters ten million invoices then held hundreds of
-    megabytes of freed filtered copies and window temporaries (measured at ten million
-    invoices: 967 MiB held after six filter changes, 738 MiB with this; peak 975 → 951 MiB)."""
+    """Have the C allocator return freed blocks of ``MMAP_THRESHOLD`` or more to the system
+    (glibc, once per process). Once a large block is freed, glibc raises the size below which
+    it keeps freed blocks for reuse: a process that filters ten million invoices then held
+    hundreds of megabytes of freed filtered copies and window temporaries (measured at ten
+    million invoices: 967 MiB held after six filter changes, 738 MiB with this; peak 975 →
+    951 MiB)."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: a fixed 1 MiB
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD, fixed
 
 
 def _held_over(engine: Engine, invoices: int) -> bool:
@@ -735,9 +746,10 @@ class _Ledger:
         if new:  # owed from the window's start
             sums["owed_new"] += open_f.sum(where=due_by_t)
 
-    def ahead(self, t: int, disputes: bool = True) -> tuple[Step, Walked]:
+    def ahead(self, t: int, disputes: bool | None = True) -> tuple[Step, Walked | None]:
         """Moving from the end of ``self.last`` (F − 1) to the end of day T: what changes, and
-        the window [F, T]'s figures (nothing moves until ``go``)."""
+        the window [F, T]'s figures (nothing moves until ``go``; ``disputes`` None: a step
+        only, no figures)."""
         c, f = self.c, self.last + 1
         a, b = after(c.cp_day, self.last), after(c.cp_day, t)
         inv, amount = c.cp_inv[a:b], c.cp_amount[a:b]
@@ -755,8 +767,10 @@ class _Ledger:
         wo_in = wo_in[wo_in < self.issued]
         if len(wo_in):
             old = distinct(np.concatenate([old, wo_in]))
-        old_gain = np.zeros(len(old))
-        old_gain[np.searchsorted(old, paid_inv[paid_old])] = gain[paid_old]
+            old_gain = np.zeros(len(old))
+            old_gain[np.searchsorted(old, paid_inv[paid_old])] = gain[paid_old]
+        else:  # the paid ones alone, in the same order
+            old_gain = gain[paid_old]
         for a in range(0, len(old), LEDGER_BLOCK):
             rows = old[a : a + LEDGER_BLOCK]
             self._moved(rows, t, old_gain[a : a + LEDGER_BLOCK], sums)
@@ -768,6 +782,8 @@ class _Ledger:
             rows = slice(a, min(a + LEDGER_BLOCK, n))
             self._moved(rows, t, new_gain[a - self.issued : rows.stop - self.issued], sums)
         step = Step(t, paid_inv, gain, n, sums["by_due"])
+        if disputes is None:
+            return step, None
         return step, self._window(f, t, step, sums["got"], sums["owed_new"], disputes)
 
     def _window(
@@ -841,29 +857,62 @@ def walk(
     disputed: bool = False,
     disputes_of: Sequence[Period] | None = None,
 ) -> list[Walked]:
-    """The ``LedgerTotals`` and open disputes of several periods in one walk forward in time:
-    periods taken by start, the ledger moved from one start to the next by the payments,
-    write-offs and issues in between (a trend's month reads its own month's rows, not the
-    whole ledger twice). ``disputed``: each window keeps its open disputes' invoices and
-    their open amounts (for the figures per owner). ``disputes_of``: the periods whose open
-    disputes are asked (default all; a trend's months need only their resolution days)."""
+    """The ``LedgerTotals`` and open disputes of several periods, walking forward in time:
+    the ledger moved from one window's start to the next by the payments, write-offs and
+    issues in between (a trend's month reads its own month's rows, not the whole ledger
+    twice). Windows that follow one another form a chain, walked on a ledger of its own (the
+    Overview's two 90-day windows beside its months); up to ``WALKERS`` chains walked at
+    once, or one chain when the ledgers are large.
+    ``disputed``: each window keeps its open disputes' invoices and their open amounts (for
+    the figures per owner). ``disputes_of``: the periods whose open disputes are asked
+    (default all; a trend's months need only their resolution days)."""
     if not periods:
         return []
     order = sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end))
     n_max = after(cols.inv_issue, max(day(p.end) for p in periods))
-    ledger = _Ledger(cols, day(periods[order[0]].start) - 1, n_max, disputed)
-    out: dict[int, Walked] = {}
-    pending: Step | None = None  # the last window's move, kept if the next starts after it
+    # (ledgers of many invoices walk one at a time, so as one chain: no second ledger built)
+    walkers = WALKERS if n_max <= WALK_AT_ONCE_MAX_INVOICES else 1
+    chains: list[list[int]] = []
+    ends: list[int] = []  # each chain's last window's end
     for i in order:
         f, t = day(periods[i].start), day(periods[i].end)
-        if f - 1 > ledger.last:
-            if pending is not None and pending.last == f - 1:
-                ledger.go(pending)  # consecutive windows (a trend's months): no second pass
-            else:
-                while ledger.last < f - 1:  # a gap: moved by steps of at most a few months
-                    ledger.go(ledger.ahead(min(f - 1, ledger.last + 92))[0])
-        asked = disputes_of is None or periods[i] in disputes_of
-        pending, out[i] = ledger.ahead(t, asked)
+        # the chain this window continues; else a new one while there are few; else the
+        # chain that ended last (the fewest days to step over)
+        k = next((k for k, end in enumerate(ends) if end == f - 1), None)
+        if k is None and len(chains) < walkers:
+            chains.append([])
+            ends.append(f - 1)
+            k = len(chains) - 1
+        elif k is None:
+            k = max(range(len(ends)), key=ends.__getitem__)
+        chains[k].append(i)
+        ends[k] = t
+
+    def run(chain: list[int]) -> list[Walked]:
+        ledger = _Ledger(cols, day(periods[chain[0]].start) - 1, n_max, disputed)
+        pending: Step | None = None  # the last window's move, kept if the next follows it
+        walked = []
+        for i in chain:
+            f, t = day(periods[i].start), day(periods[i].end)
+            if f - 1 > ledger.last:
+                if pending is not None and pending.last == f - 1:
+                    ledger.go(pending)  # consecutive windows: no second pass
+                else:
+                    while ledger.last < f - 1:  # a gap: moved by steps of a few months
+                        ledger.go(ledger.ahead(min(f - 1, ledger.last + 92), None)[0])
+            asked = disputes_of is None or periods[i] in disputes_of
+            pending, window = ledger.ahead(t, asked)
+            walked.append(window)
+        return walked
+
+    out: dict[int, Walked] = {}
+    if len(chains) == 1:
+        results = [run(chains[0])]
+    else:  # numpy lets go of the interpreter in its sorts, takes and sums
+        with ThreadPoolExecutor(len(chains), thread_name_prefix="encaisse-walk") as pool:
+            results = list(pool.map(run, chains))
+    for chain, walked in zip(chains, results, strict=True):
+        out.update(zip(chain, walked, strict=True))
     return [out[i] for i in range(len(periods))]
 
 
@@ -881,6 +930,18 @@ class Windows(EventWindows):
         self.disputes_of = disputes_of
         self._walked: list[Walked] | None = None
         self._pools: tuple[Pools, Pools] | None = None
+        self._counting: threading.Thread | None = None
+        self._pool_days = month_days(
+            min(p.start for p in self.periods), max(p.end for p in self.periods)
+        )
+
+    def count_ahead(self, everyone: Columns) -> None:
+        """Count everyone's cost pools of these months in a thread while the caller takes
+        its filtered copy (or, unfiltered, for the first filter to find them counted)."""
+        self._counting = threading.Thread(
+            target=everyone_pools, args=(everyone, *self._pool_days), daemon=True
+        )
+        self._counting.start()
 
     def walked(self, cols: Columns, period: Period) -> Walked:
         if self._walked is None:  # (every measure of these windows has the same columns)
@@ -889,10 +950,11 @@ class Windows(EventWindows):
 
     def cost_pools(self, everyone: Columns, selected: Columns) -> tuple[Pools, Pools]:
         """The pools of every month of these periods (a period reads its own months)."""
+        if self._counting is not None:
+            self._counting.join()
+            self._counting = None
         if self._pools is None:
-            first = min(p.start for p in self.periods)
-            last = max(p.end for p in self.periods)
-            self._pools = cost_pools(everyone, selected, first, last)
+            self._pools = cost_pools(everyone, selected, *self._pool_days)
         return self._pools
 
 
@@ -902,6 +964,10 @@ def _pool_counts(cols: Columns, lo: int, hi: int) -> tuple[int, int, list]:
     segment + 1, segment −1 for a customer not in the table)."""
     segments = np.append(cols.cus_segment, -1)  # position -1: a customer not in the table
     width = len(cols.labels["segment"]) + 1
+    month0 = day_month(lo)
+    # counted by day, then the days of each month summed (cheaper than a month per row)
+    firsts = np.arange(month0, day_month(hi) + 1).astype("datetime64[M]").astype("datetime64[D]")
+    month_rows = firsts.astype(np.int64) - lo
     out = []
     for days, customers_of, weights_of in (
         (cols.act_day, lambda a, b: cols.act_cust[a:b], lambda a, b: None),
@@ -912,13 +978,15 @@ def _pool_counts(cols: Columns, lo: int, hi: int) -> tuple[int, int, list]:
         ),
     ):
         a, b = before(days, lo), after(days, hi)
-        months = days[a:b].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        month0 = day_month(lo)
-        key = (months - month0) * width + segments[customers_of(a, b)] + 1
+        key = (days[a:b] - lo) * width + segments[customers_of(a, b)] + 1
         weights = weights_of(a, b)
-        size = (day_month(hi) - month0 + 1) * width
-        counts = np.bincount(key, minlength=size)
-        sums = counts if weights is None else np.bincount(key, weights, minlength=size)
+        size = (hi - lo + 1) * width
+
+        def by_month(by_day: np.ndarray) -> np.ndarray:
+            return np.add.reduceat(by_day.reshape(-1, width), month_rows, axis=0).ravel()
+
+        counts = by_month(np.bincount(key, minlength=size))
+        sums = counts if weights is None else by_month(np.bincount(key, weights, minlength=size))
         out.append((counts, sums))
     return month0, width, out
 
@@ -928,20 +996,26 @@ def day_month(day_number: int) -> int:
     return int(np.datetime64(day_number, "D").astype("datetime64[M]").astype(np.int64))
 
 
-def cost_pools(
-    everyone: Columns, selected: Columns, first: dt.date, last: dt.date
-) -> tuple[Pools, Pools]:
-    """Per month from ``first``'s to ``last``'s and customers' segment: the selected customers'
-    and everyone's collection actions (count), and completed payments (cents). Everyone's
-    counts are kept with the columns (a new filter counts its own customers' rows only)."""
-    lo = day(month_start(first))
-    hi = day(month_start(last, 1)) - 1
+def month_days(first: dt.date, last: dt.date) -> tuple[int, int]:
+    """The first and last day numbers of the months from ``first``'s to ``last``'s."""
+    return day(month_start(first)), day(month_start(last, 1)) - 1
+
+
+def everyone_pools(everyone: Columns, lo: int, hi: int) -> tuple[int, int, list]:
+    """``_pool_counts`` of every customer, kept with the columns (a new filter then counts its
+    own customers' rows only)."""
     cache = everyone.__dict__.setdefault("_pools", {})
     if (lo, hi) not in cache:
         if len(cache) >= 8:
             cache.clear()
         cache[(lo, hi)] = _pool_counts(everyone, lo, hi)
-    month0, width, every = cache[(lo, hi)]
+    return cache[(lo, hi)]
+
+
+def cost_pools(everyone: Columns, selected: Columns, lo: int, hi: int) -> tuple[Pools, Pools]:
+    """Per month of the days [lo, hi] (whole months) and customers' segment: the selected
+    customers' and everyone's collection actions (count), and completed payments (cents)."""
+    month0, width, every = everyone_pools(everyone, lo, hi)
     _, _, mine = _pool_counts(selected, lo, hi)
     labels = everyone.labels["segment"]
     out: list[Pools] = []
@@ -1050,7 +1124,8 @@ class ColumnarMeasures(EventMeasures):
     def cost_pools(self) -> tuple[Pools, Pools]:
         if self.windows is not None:
             return self.windows.cost_pools(self.everyone, self.cols)
-        return cost_pools(self.everyone, self.cols, self.period.start, self.period.end)
+        lo, hi = month_days(self.period.start, self.period.end)
+        return cost_pools(self.everyone, self.cols, lo, hi)
 
     @cached_property
     def surveys(self) -> SurveyCounts:

@@ -101,6 +101,7 @@ class ColumnarEngine:
         windows = columnar.Windows(periods, filters, disputes_of)
         if len(periods) > 1:
             windows.read_ahead(self.store)
+            windows.count_ahead(self.cols)
         return [
             columnar.ColumnarMeasures(self.cols, p, filters, self.store, windows) for p in periods
         ]

@@ -413,14 +413,20 @@ EDGE_DISPUTES = (
 )
 
 
-def test_periods_measured_together_equal_each_alone(engine, tmp_path):
+@pytest.mark.parametrize("at_once", [True, False], ids=["chains-at-once", "one-chain"])
+def test_periods_measured_together_equal_each_alone(engine, tmp_path, monkeypatch, at_once):
     """``measures_of`` walks the ledger once for all its periods (carrying who is still open)
     and reads promises and plans once; every figure equals its period measured alone by SQL,
     with periods out of order and overlapping, a payment before the invoice, an overpayment,
     a write-off after a partial payment, a one-cent residue, and disputes on open, paid and
-    written-off invoices."""
+    written-off invoices. Walked as two chains at once (windows continuing one, a third
+    kind stepping over a gap), and as the one chain a large ledger walks."""
     from dashboard.core.periods import months_back
+    from dashboard.metrics import columnar
     from dashboard.metrics.engine import metric_engine
+
+    if not at_once:
+        monkeypatch.setattr(columnar, "WALK_AT_ONCE_MAX_INVOICES", 0)
 
     import_file(engine, "ledger", write(tmp_path, "l.csv", EDGE_LEDGER))
     import_file(engine, "payments", write(tmp_path, "p.csv", EDGE_PAYMENTS))
