@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboard import metrics
-from dashboard.metrics import analytics, columnar, forecast, worklist
+from dashboard.metrics import analytics, columnar, forecast, tables, worklist
 from dashboard.presentation import statement
 from dashboard.presentation.kpi_pack import write_report
 from dashboard.storage import store
@@ -88,7 +88,7 @@ def is_empty() -> bool:
 
 @cached
 def _filter_options(data_version: str) -> dict[str, list[str]]:
-    return analytics.filter_options(engine())
+    return tables.filter_options(engine())
 
 
 def filter_options() -> dict[str, list[str]]:

@@ -442,7 +442,7 @@ def _view(args, engine: Engine) -> tuple[metrics.Period, metrics.Filters] | None
         return None
     asked = {"segment": args.segment, "region": args.region, "collector": args.collector}
     if any(asked.values()):
-        from dashboard.metrics.analytics import filter_options
+        from dashboard.metrics.tables import filter_options
 
         known = filter_options(engine)
         for name, values in asked.items():

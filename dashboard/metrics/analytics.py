@@ -43,7 +43,7 @@ from dashboard.metrics.sql import (
     survey_counts,
     year_month,
 )
-from dashboard.metrics.tables import plain_rows, scoped
+from dashboard.metrics.tables import dimension_values, plain_rows, scoped
 from dashboard.storage.store import reporting_currency
 
 CHANNEL_WINDOW_DAYS = 14
@@ -459,21 +459,6 @@ def cost_allocation(engine: Engine, period: Period, filters: Filters) -> pd.Data
     out["cost_lines_eur"] = out.pop("lines").map(money)
     out["collection_cost_eur"] = (out["actions_eur"] + out["cost_lines_eur"]).round(2)
     return out
-
-
-def dimension_values(engine: Engine, dimension: str, filters: Filters | None = None) -> list[str]:
-    """Segments, regions or collectors present among the customers the filter selects."""
-    col = CUS.c[dimension]
-    q = select(col).where(live(CUS), col.is_not(None)).distinct().order_by(col)
-    selected = selected_customers(filters) if filters else None
-    if selected is not None:
-        q = q.where(CUS.c.customer_id.in_(selected))
-    with engine.connect() as conn:
-        return [r[0] for r in conn.execute(q)]
-
-
-def filter_options(engine: Engine) -> dict[str, list[str]]:
-    return {k: dimension_values(engine, k) for k in ("segment", "region", "collector")}
 
 
 # --- collections ---------------------------------------------------------------------------

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, Date, Integer, Select, case, cast, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 
 from dashboard.core.filters import Filters
 from dashboard.storage.models import (
@@ -93,3 +104,19 @@ def day_number(column, dialect: str):
     if dialect == "sqlite":  # julianday of a date is N.5
         return cast(func.julianday(column), Integer) - 2440587
     return column - literal(dt.date(1970, 1, 1), Date)
+
+
+def dimension_values(engine: Engine, dimension: str, filters: Filters | None = None) -> list[str]:
+    """Segments, regions or collectors present among the customers the filter selects."""
+    col = CUS.c[dimension]
+    q = select(col).where(live(CUS), col.is_not(None)).distinct().order_by(col)
+    selected = selected_customers(filters) if filters else None
+    if selected is not None:
+        q = q.where(CUS.c.customer_id.in_(selected))
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(q)]
+
+
+def filter_options(engine: Engine) -> dict[str, list[str]]:
+    """Every segment, region and collector (the filters' choices; no pandas, for the CLI)."""
+    return {k: dimension_values(engine, k) for k in ("segment", "region", "collector")}

@@ -69,6 +69,32 @@ def test_kpis_default_period_and_filters(tmp_path, db_url):
     assert "DSO" in text.stdout and text.returncode == 0
 
 
+def test_kpis_json_loads_no_pandas(db_url):
+    """``kpis --json``, filtered or not, answers from the metric layer alone: pandas (0.25 s
+    and 70 MB at start-up) is for the app, the imports and the reports (and for building the
+    columnar copy, which the first read after an import does and saves)."""
+    run(db_url, "import", "ledger", str(FIXTURES / "ledger_en.xlsx"))
+    assert run(db_url, "kpis", "--json").returncode == 0
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['encaisse', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('dashboard.cli.main', run_name='__main__')\n"
+        "finally:\n"
+        "    print('pandas' in sys.modules, file=sys.stderr)\n"
+    )
+    for filters in ([], ["--segment", "SMB"]):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, "kpis", "--to", "2024-02-29", *filters, "--json"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ENCAISSE_DB_URL": db_url},
+            timeout=120,
+        )
+        assert json.loads(out.stdout)["currency"] == "EUR", out.stderr
+        assert out.stderr.strip().splitlines()[-1] == "False", (filters, out.stderr)
+
+
 def test_dry_run_and_map(tmp_path, db_url):
     db = db_url
     path = write(
