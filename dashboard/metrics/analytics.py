@@ -239,7 +239,7 @@ def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd
     rate's source."""
     from dashboard.metrics import penalties, worklist
 
-    result = penalties.exposure(engine, end)  # arrays: no row per invoice written out here
+    result = penalties.exposure(engine, end, invoice_ids=False)  # arrays, per customer
     selected = selected_customers(filters)
     with engine.connect() as conn:
         names = dict(conn.execute(select(CUS.c.customer_id, CUS.c.name).where(live(CUS))).all())

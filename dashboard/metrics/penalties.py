@@ -66,7 +66,7 @@ class Exposure:
 
     as_of: dt.date
     source: str
-    ids: np.ndarray
+    ids: np.ndarray | None  # None: read without them (``exposure``'s ``invoice_ids``)
     who: np.ndarray
     issue: np.ndarray
     due: np.ndarray
@@ -76,8 +76,12 @@ class Exposure:
     over_cap: np.ndarray
 
 
-def exposure(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> Exposure:
-    """Each invoice's penalty at T (``penalties``' figures, before they are written out)."""
+def exposure(
+    engine: Engine, as_of: dt.date, rate_pct: float | None = None, invoice_ids: bool = True
+) -> Exposure:
+    """Each invoice's penalty at T (``penalties``' figures, before they are written out).
+    Without ``invoice_ids`` (the figures per customer), read from the columnar copy where
+    there is one: its ``ids`` are then None."""
     if rate_pct is None:
         setting = store.get_setting(engine, "penalty_rate_pct")
         rate_pct = float(setting) if setting not in (None, "") else None
@@ -87,6 +91,11 @@ def exposure(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> E
         if rate_pct is not None
         else "legal rate: ECB main refinancing rate of 1 January or 1 July + 10 points"
     )
+    daily = _daily_rates(rates, rate_pct)
+    if not invoice_ids:
+        found = _from_columns(engine, as_of, daily)
+        if found is not None:
+            return Exposure(as_of, source, None, *found)
     with engine.connect() as conn:
         dialect = conn.dialect.name
         invoices = _rows(
@@ -113,11 +122,51 @@ def exposure(engine: Engine, as_of: dt.date, rate_pct: float | None = None) -> E
     business = consumers.get_indexer(invoices[1]) < 0 if len(consumers) else slice(None)
     ids, who = (np.asarray(c, dtype=object)[business] for c in invoices[:2])
     issue, due, amount = (np.asarray(c, dtype=np.int64)[business] for c in invoices[2:])
-    late, claims, last = _accrued(
-        amount, due, ids, payments, _day(as_of), _daily_rates(rates, rate_pct)
-    )
+    # each payment's invoice among these (-1: a consumer's, or not yet due)
+    where = pd.Index(ids).get_indexer(payments[0]) if len(ids) else np.full(len(payments[0]), -1)
+    paid = (where, np.asarray(payments[1], dtype=np.int64), np.asarray(payments[2], np.int64))
+    late, claims, last = _accrued(amount, due, paid, _day(as_of), daily)
     over_cap = np.flatnonzero(due > _cap_days(issue))
     return Exposure(as_of, source, ids, who, issue, due, late, claims, last, over_cap)
+
+
+def _from_columns(engine: Engine, as_of: dt.date, daily) -> tuple | None:
+    """``exposure``'s arrays but the invoice ids, from the columnar copy (the same invoices
+    and completed payments as the SQL reads, by position instead of id); None where there is
+    no copy, or where an invoice's customer is not in the customers table (its id is then
+    in the invoices table alone)."""
+    from dashboard.metrics import columnar
+
+    cols = columnar.columns_for(engine)
+    if cols is None:
+        return None
+    t = _day(as_of)
+    n = columnar.after(cols.inv_issue, t)  # issued by T (the copy is in issue order)
+    cust = cols.inv_cust[:n]
+    if n and int(cust.min()) < 0:
+        return None
+    labels = cols.labels["customer_id"]
+    with engine.connect() as conn:
+        consumers = pd.Index(
+            conn.execute(
+                select(CUS.c.customer_id).where(live(CUS), CUS.c.customer_type == "b2c")
+            ).scalars()
+        )
+    b2c = np.zeros(len(labels), dtype=bool)
+    b2c[consumers.get_indexer(pd.Index(labels)) >= 0] = True
+    chosen = np.flatnonzero((cols.inv_due[:n] < t) & ~b2c[cust])
+    who = np.asarray(labels, dtype=object)[cust[chosen]]
+    issue, due, amount = (
+        a[chosen].astype(np.int64) for a in (cols.inv_issue, cols.inv_due, cols.inv_amount)
+    )
+    k = columnar.after(cols.cp_day, t)  # completed payments dated by T
+    position = np.full(n + 1, -1, dtype=np.int64)  # (n: a payment of an invoice issued after T)
+    position[chosen] = np.arange(len(chosen))
+    where = position[np.minimum(cols.cp_inv[:k], n)]
+    paid = (where, cols.cp_day[:k].astype(np.int64), cols.cp_amount[:k].astype(np.int64))
+    late, claims, last = _accrued(amount, due, paid, t, daily)
+    over_cap = np.flatnonzero(due > _cap_days(issue))
+    return who, issue, due, late, claims, last, over_cap
 
 
 def _rows(conn: Connection, query: Select) -> list[list]:
@@ -228,19 +277,18 @@ def _daily_rates(rates: list[tuple[dt.date, float]], rate_pct: float | None):
     return daily
 
 
-def _accrued(amount, due, ids, payments, as_of: int, daily) -> tuple:
+def _accrued(amount, due, paid: tuple, as_of: int, daily) -> tuple:
     """The invoices at least a day late at T: their positions, penalties in whole cents and
     the last day counted. Σ over the days from due + 1 to settlement (or T) of unpaid × rate
     / 100 / 365, where a payment counts from the day after it: what is unpaid stays positive
     until settlement (the first day payments reach the amount within 0.01), so the sum is the
     amount's days less each earlier payment's, each a difference of one running sum of the
-    daily rates (no loop over invoices or days)."""
-    # each payment's invoice among these (-1: a consumer's, or not yet due)
-    where = pd.Index(ids).get_indexer(payments[0]) if len(ids) else np.full(len(payments[0]), -1)
+    daily rates (no loop over invoices or days). ``paid``: the completed payments dated by T,
+    as their invoice's position among these (-1: none of these), day and cents."""
+    where, day, cents = paid
     mine = where >= 0
     inv = where[mine].astype(np.int64)
-    day = np.asarray(payments[1], dtype=np.int64)[mine]
-    cents = np.asarray(payments[2], dtype=np.int64)[mine]
+    day, cents = day[mine], cents[mine]
     order = np.lexsort((cents, day, inv))  # per invoice, by day (as the law counts them)
     inv, day, cents = inv[order], day[order], cents[order]
     running = np.cumsum(cents)

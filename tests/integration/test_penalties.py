@@ -122,3 +122,43 @@ def test_every_penalty_of_the_demo_is_exact_to_the_cent(engine):
 
 def to_day(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+@pytest.mark.parametrize("rate", [None, 12.0])
+def test_the_figures_per_customer_from_the_columnar_copy_equal_sql(engine, tmp_path, rate):
+    """The Collections page reads its penalties from the columnar copy (no invoice ids): the
+    same invoices, penalties, days and terms as the SQL read, on the hand-computed file (a
+    consumer, a rate change, a payment before T) and on the demo, and the SQL read again when
+    an invoice's customer is not in the customers table (its id is nowhere in the copy)."""
+    from dashboard.demo.data import load_demo
+    from dashboard.metrics import penalties as pen
+
+    def invoices(e: pen.Exposure) -> tuple[list, list, list]:  # (the copy is in issue order)
+        due = sorted(zip(e.who.tolist(), e.issue.tolist(), e.due.tolist(), strict=True))
+        late = [(e.who[i], e.issue[i], e.due[i]) for i in e.late.tolist()]
+        late = sorted(zip(late, e.claims.tolist(), e.last.tolist(), strict=True))
+        over = sorted((e.who[i], e.issue[i], e.due[i]) for i in e.over_cap.tolist())
+        return due, late, over
+
+    def same(end: dt.date) -> int:
+        a = pen.exposure(engine, end, rate)
+        b = pen.exposure(engine, end, rate, invoice_ids=False)
+        assert invoices(a) == invoices(b)
+        assert pen.per_customer(a) == pen.per_customer(b)
+        return len(a.late)
+
+    load(engine, tmp_path)
+    assert pen.exposure(engine, T, rate, invoice_ids=False).ids is None  # from the copy
+    assert same(T) == 2
+    load_demo(engine, seed=5, customers=60, months=14, end=dt.date(2025, 6, 30))
+    assert same(dt.date(2025, 6, 30)) > 100 and same(dt.date(2025, 1, 15)) > 50
+    orphan = (
+        "invoice_id,customer_id,issue_date,due_date,amount\nO1,NOBODY,2025-01-02,2025-02-01,9\n"
+    )
+    import_file(engine, "invoices", write(tmp_path, "orphan.csv", orphan))
+    with engine.begin() as conn:  # the customer the import created, removed since
+        conn.exec_driver_sql("DELETE FROM customers WHERE customer_id = 'NOBODY'")
+        store.bump_data_version(conn)
+    orphan = pen.exposure(engine, dt.date(2025, 6, 30), rate, invoice_ids=False)
+    assert orphan.ids is not None and "NOBODY" in set(orphan.who)  # read by SQL
+    assert same(dt.date(2025, 6, 30)) > 100
