@@ -115,52 +115,16 @@ def band(score: float | None) -> str:
 
 
 def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, History]:
-    """Each selected customer's last 12 months, from its invoices, payments and promises."""
+    """Each selected customer's last 12 months, from its invoices, payments and promises: the
+    sums per customer from the columnar copy where there is one, else in the database."""
     start = end - dt.timedelta(days=WINDOW_DAYS - 1)
     selected = selected_customers(filters)
-    out: dict[str, dict] = defaultdict(dict)
+    sums = _sums_from_columns(engine, start, end, filters)
     with engine.connect() as conn:
-        dialect = conn.dialect.name
-        # summed per customer in the database: a row per invoice took seconds at a million
-        settled = settled_invoices(end, selected, start)
-        days = day_number(settled.c.settled_on, dialect) - day_number(settled.c.due_date, dialect)
-        rows = conn.execute(
-            select(
-                settled.c.customer_id,
-                func.sum(settled.c.amount_cents * days),
-                func.sum(settled.c.amount_cents),
-                func.count(),
-                func.sum(case((days > 0, 1), else_=0)),
-            ).group_by(settled.c.customer_id)
-        ).all()
-        weighted = {who: [int(x or 0) for x in w] for who, *w in rows}  # Σa·d, Σa, n, late
-        issued_rows = conn.execute(
-            scoped(
-                select(
-                    INV.c.customer_id,
-                    func.count(),
-                    func.sum(case((INV.c.disputed, 1), else_=0)),
-                )
-                .where(live(INV), INV.c.issue_date.between(d(start), d(end)))
-                .group_by(INV.c.customer_id),
-                INV.c.customer_id,
-                selected,
-            )
-        ).all()
-        failed_rows = conn.execute(
-            scoped(
-                select(INV.c.customer_id, func.count())
-                .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
-                .where(
-                    live(PAY),
-                    PAY.c.status != "completed",
-                    PAY.c.payment_date.between(d(start), d(end)),
-                )
-                .group_by(INV.c.customer_id),
-                INV.c.customer_id,
-                selected,
-            )
-        ).all()
+        if sums is None:
+            weighted, counts = _sums_in_sql(conn, start, end, selected)
+        else:
+            weighted, counts = sums
         grace = dt.timedelta(days=events.PROMISE_GRACE_DAYS)
         promises = conn.execute(
             scoped(
@@ -174,14 +138,9 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             )
         ).all()
         verdicts = events.judge_promises(conn, promises)
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for who, issued, disputed in issued_rows:
-        counts[who]["issued"] += int(issued)
-        counts[who]["disputed"] += int(disputed or 0)
-    for who, n in failed_rows:
-        counts[who]["failed"] += int(n)
     for p, (ok, _) in zip(promises, verdicts, strict=True):
         counts[p.customer_id]["broken"] += not ok
+    out: dict[str, History] = {}
     for who in set(weighted) | set(counts):
         w = weighted.get(who)
         c = counts[who]
@@ -194,7 +153,119 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             broken_promises=c["broken"],
             failed_payments=c["failed"],
         )
-    return dict(out)
+    return out
+
+
+Sums = tuple[dict[str, list[int]], dict[str, Counter]]
+
+
+def _sums_from_columns(
+    engine: Engine, start: dt.date, end: dt.date, filters: Filters
+) -> Sums | None:
+    """``_sums_in_sql``'s figures from the columnar copy: invoices settled in the window (the
+    copy's settlement day is the SQL's first day the completed payments reach the amount
+    within 0.01), issued in it, and other payment attempts dated in it. None without a copy,
+    or where an invoice's customer is not in the customers table (its id is not in the copy)."""
+    import numpy as np
+
+    from dashboard.metrics import columnar
+
+    cols = columnar.columns_for(engine)
+    if cols is None or (cols.invoice_count and int(cols.inv_cust.min()) < 0):
+        return None
+    lo, hi = columnar.day(start), columnar.day(end)
+    labels = cols.labels["customer_id"]
+    sel = cols.selection(filters.segments, filters.regions, filters.collectors)
+
+    def chosen(rows: np.ndarray) -> np.ndarray:  # these invoice positions, of the filter's
+        return rows if sel is None else rows[sel.invoices[rows]]
+
+    def per_customer(rows: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(len(labels), dtype=np.int64)  # whole numbers, exact
+        np.add.at(out, cols.inv_cust[rows], 1 if values is None else values)
+        return out
+
+    settled = chosen(np.flatnonzero((cols.inv_settled >= lo) & (cols.inv_settled <= hi)))
+    amount = cols.inv_amount[settled].astype(np.int64)
+    late = cols.inv_settled[settled].astype(np.int64) - cols.inv_due[settled]
+    weighted_sums = (
+        per_customer(settled, amount * late),
+        per_customer(settled, amount),
+        per_customer(settled),
+        per_customer(settled, (late > 0).astype(np.int64)),
+    )
+    issued = chosen(
+        np.arange(columnar.before(cols.inv_issue, lo), columnar.after(cols.inv_issue, hi))
+    )
+    a, b = columnar.before(cols.xp_day, lo), columnar.after(cols.xp_day, hi)
+    failed = chosen(cols.xp_inv[a:b].astype(np.int64))
+    count_sums = {
+        "issued": per_customer(issued),
+        "disputed": per_customer(issued, cols.inv_disputed[issued].astype(np.int64)),
+        "failed": per_customer(failed),
+    }
+    weighted = {
+        labels[k]: [int(s[k]) for s in weighted_sums]
+        for k in np.flatnonzero(weighted_sums[2]).tolist()
+    }
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for name, sums in count_sums.items():
+        for k in np.flatnonzero(sums).tolist():
+            counts[labels[k]][name] = int(sums[k])
+    return weighted, counts
+
+
+def _sums_in_sql(conn, start: dt.date, end: dt.date, selected) -> Sums:
+    """Per customer over [start, end]: Σ amount × days late, Σ amount, invoices settled and
+    those settled late; and the invoices issued, disputed and the payment attempts failed."""
+    dialect = conn.dialect.name
+    # summed per customer in the database: a row per invoice took seconds at a million
+    settled = settled_invoices(end, selected, start)
+    days = day_number(settled.c.settled_on, dialect) - day_number(settled.c.due_date, dialect)
+    rows = conn.execute(
+        select(
+            settled.c.customer_id,
+            func.sum(settled.c.amount_cents * days),
+            func.sum(settled.c.amount_cents),
+            func.count(),
+            func.sum(case((days > 0, 1), else_=0)),
+        ).group_by(settled.c.customer_id)
+    ).all()
+    weighted = {who: [int(x or 0) for x in w] for who, *w in rows}  # Σa·d, Σa, n, late
+    issued_rows = conn.execute(
+        scoped(
+            select(
+                INV.c.customer_id,
+                func.count(),
+                func.sum(case((INV.c.disputed, 1), else_=0)),
+            )
+            .where(live(INV), INV.c.issue_date.between(d(start), d(end)))
+            .group_by(INV.c.customer_id),
+            INV.c.customer_id,
+            selected,
+        )
+    ).all()
+    failed_rows = conn.execute(
+        scoped(
+            select(INV.c.customer_id, func.count())
+            .select_from(PAY.join(INV, and_(INV.c.invoice_id == PAY.c.invoice_id, live(INV))))
+            .where(
+                live(PAY),
+                PAY.c.status != "completed",
+                PAY.c.payment_date.between(d(start), d(end)),
+            )
+            .group_by(INV.c.customer_id),
+            INV.c.customer_id,
+            selected,
+        )
+    ).all()
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for who, issued, disputed in issued_rows:
+        counts[who]["issued"] += int(issued)
+        counts[who]["disputed"] += int(disputed or 0)
+    for who, n in failed_rows:
+        counts[who]["failed"] += int(n)
+    return weighted, counts
 
 
 # the tone of a contact, and the words of each reason given for a row (English and French)
