@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.app import cache, state, widgets
 from dashboard.core.taxonomy import OWNERS
 from dashboard.presentation import charts
-from dashboard.presentation.i18n import fmt_date, fmt_pct
+from dashboard.presentation.i18n import fmt_date, fmt_number, fmt_pct
 from dashboard.storage import store
 
 view = state.current()
@@ -169,9 +169,7 @@ else:
         )
     if view.can("customers"):  # the list names customers
         chosen = st.session_state.get("owner")  # the drill-down's owner, when one is chosen
-        issues = cache.open_disputes(view.end, view.key)
-        if chosen:
-            issues = issues[issues["owner"] == chosen]
+        issues, open_count = cache.open_disputes(view.end, view.key, chosen or None)
         st.markdown(
             "**"
             + (
@@ -181,12 +179,26 @@ else:
             )
             + "**"
         )
-        issues = issues.assign(
-            reason=issues["reason"].map(lambda c: label_of.get(c, c)),
-            owner=issues["owner"].map(owner_label),
-        )
+        if open_count > len(issues):  # the oldest only: the rest stays in the database
+            st.caption(
+                view.t(
+                    "The {shown} oldest of {total} open issues.",
+                    shown=fmt_number(len(issues), view.lang),
+                    total=fmt_number(open_count, view.lang),
+                )
+            )
+
+        def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.assign(
+                reason=frame["reason"].map(lambda c: label_of.get(c, c)),
+                owner=frame["owner"].map(owner_label),
+            )
+
+        def every_issue(end=view.end, key=view.key, owner=chosen or None) -> pd.DataFrame:
+            return labelled(cache.open_disputes(end, key, owner, oldest=False)[0])
+
         widgets.table(
-            issues,
+            labelled(issues),
             f"open_issues_{chosen or 'all'}",
             view,
             {
@@ -199,6 +211,7 @@ else:
                 "days_open": "Days open",
                 "open_eur": "Open",
             },
+            whole=every_issue if open_count > len(issues) else None,
         )
 
 st.subheader(view.t("Process fixes and their effect"))

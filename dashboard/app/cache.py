@@ -408,12 +408,19 @@ def resolution_trend(end: dt.date, key: Key) -> pd.DataFrame:
 
 
 @cached
-def _open_disputes(data_version: str, end: dt.date, key: Key) -> pd.DataFrame:
-    return analytics.open_disputes(engine(), end, _filters(key))
+def _open_disputes(
+    data_version: str, end: dt.date, key: Key, owner: str | None, oldest: bool
+) -> tuple[pd.DataFrame, int]:
+    limit = analytics.OPEN_DISPUTES_SHOWN if oldest else None
+    return analytics.open_disputes(engine(), end, _filters(key), owner, limit)
 
 
-def open_disputes(end: dt.date, key: Key) -> pd.DataFrame:
-    return _open_disputes(version(), end, key)
+def open_disputes(
+    end: dt.date, key: Key, owner: str | None, oldest: bool = True
+) -> tuple[pd.DataFrame, int]:
+    """The oldest open issues (of one owner; all of them without ``oldest``) and how many
+    are open in all."""
+    return _open_disputes(version(), end, key, owner, oldest)
 
 
 @cached

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -143,10 +142,12 @@ def table(
     labels: dict[str, str] | None = None,
     column_config: dict | None = None,
     height: int | str = "auto",
+    whole: Callable[[], pd.DataFrame] | None = None,
 ) -> None:
     """A table (text shown as text, never HTML), numbers and dates written as the language
     writes them, with CSV and Excel downloads of the raw values for roles that may export. An
-    empty table says so in words (the grid would draw its English "empty")."""
+    empty table says so in words (the grid would draw its English "empty"). ``whole``: the
+    full table when ``df`` shows only its head; the downloads read it when clicked."""
     if df.empty:
         st.caption(view.t("Nothing to show."))
         return
@@ -159,19 +160,24 @@ def table(
         height=height,
         placeholder="—",
     )
-    downloads(shown, name, view)
+    if whole is None:
+        downloads(shown, name, view)
+    else:
+        downloads(lambda: _labelled(whole(), view, labels)[0], name, view)
 
 
-def downloads(shown: pd.DataFrame, name: str, view: View) -> None:
-    """CSV and Excel buttons for a table as shown, for roles that may export."""
+def downloads(shown: pd.DataFrame | Callable[[], pd.DataFrame], name: str, view: View) -> None:
+    """CSV and Excel buttons for a table as shown (or as a function gives it, when clicked),
+    for roles that may export."""
     if not view.can("exports"):
         return
+    rows = shown if callable(shown) else lambda: shown
     # The files are built when clicked (deferred data), not at every render: an Excel file
     # of 30k customers takes seconds to write.
     with st.container(horizontal=True):
         st.download_button(
             view.t("CSV"),
-            login.guarded(partial(to_csv_bytes, shown)),
+            login.guarded(lambda: to_csv_bytes(rows())),
             file_name=f"{view.file_stem(name)}.csv",
             mime="text/csv",
             key=f"csv_{name}",
@@ -180,7 +186,7 @@ def downloads(shown: pd.DataFrame, name: str, view: View) -> None:
         )
         st.download_button(
             view.t("Excel"),
-            login.guarded(partial(to_xlsx_bytes, shown, name, view.scope())),
+            login.guarded(lambda: to_xlsx_bytes(rows(), name, view.scope())),
             file_name=f"{view.file_stem(name)}.xlsx",
             key=f"xlsx_{name}",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

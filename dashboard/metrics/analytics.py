@@ -47,6 +47,7 @@ from dashboard.metrics.tables import dimension_values, plain_rows, scoped
 from dashboard.storage.store import reporting_currency
 
 CHANNEL_WINDOW_DAYS = 14
+OPEN_DISPUTES_SHOWN = 1000  # the open issues listed on screen, the oldest first
 BEHAVIOUR_MONTHS = 12
 
 
@@ -1169,11 +1170,28 @@ def resolution_trend(engine: Engine, end: dt.date, months: int, filters: Filters
     return pd.DataFrame(rows, columns=["owner", "month", "resolved", "resolution_days"])
 
 
-def open_disputes(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
-    """The reason records open at T, oldest first, with their customer's name."""
+def open_disputes(
+    engine: Engine,
+    end: dt.date,
+    filters: Filters,
+    owner: str | None = None,
+    limit: int | None = OPEN_DISPUTES_SHOWN,
+) -> tuple[pd.DataFrame, int]:
+    """The reason records open at T, oldest first (the ``limit`` oldest; of one ``owner``),
+    with their customer's name; and how many are open in all."""
+    selected = selected_customers(filters)
     with engine.connect() as conn:
-        rows = events.open_disputes(conn, end, selected_customers(filters))
-        names = dict(conn.execute(select(CUS.c.customer_id, CUS.c.name).where(live(CUS))).all())
+        if limit is None:
+            rows = events.open_disputes(conn, end, selected, owner)
+            total = len(rows)
+        else:
+            rows, total = events.oldest_open_disputes(conn, end, limit, selected, owner)
+        who = {r["customer_id"] for r in rows}
+        names = dict(
+            conn.execute(
+                select(CUS.c.customer_id, CUS.c.name).where(live(CUS), CUS.c.customer_id.in_(who))
+            ).all()
+        )
     out = pd.DataFrame(
         rows,
         columns=[
@@ -1187,7 +1205,7 @@ def open_disputes(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFram
         ],
     )
     out.insert(2, "name", out["customer_id"].map(names))
-    return out
+    return out, total
 
 
 def reason_invoices(

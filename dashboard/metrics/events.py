@@ -412,10 +412,28 @@ def dispute_details(conn: Connection, period: Period, selected=None) -> DisputeT
     return DisputeTotals(len(open_cents), sum(open_cents.values()), days(resolved), by_owner)
 
 
-def open_disputes(conn: Connection, end: dt.date, selected=None) -> list[dict]:
-    """The reason records open at T, oldest first: invoice, customer, reason, owner, recorded
-    date, days open and the invoice's open amount at T (euros)."""
-    records, open_cents = _disputes(conn, Period(end, end), selected)
+def open_disputes(
+    conn: Connection,
+    end: dt.date,
+    selected=None,
+    owner: str | None = None,
+    recorded_by: dt.date | None = None,
+) -> list[dict]:
+    """The reason records open at T, oldest first (ties by invoice, then reason): invoice,
+    customer, reason, owner, recorded date, days open and the invoice's open amount at T
+    (euros); of one ``owner`` and recorded by a day, if given."""
+    recorded, where = _open_records(end, owner)
+    if recorded_by is not None:
+        where.append(recorded <= d(recorded_by))
+    q = select(
+        REA.c.invoice_id,
+        INV.c.customer_id,
+        REA.c.reason,
+        _owner().label("owner"),
+        recorded.label("recorded"),
+        (INV.c.amount_cents - written_off_by(end) - _paid_by(end)).label("open_cents"),
+    ).select_from(_records())
+    records = conn.execute(scoped(q.where(*where), INV.c.customer_id, selected)).all()
     rows = [
         {
             "invoice_id": r.invoice_id,
@@ -424,12 +442,46 @@ def open_disputes(conn: Connection, end: dt.date, selected=None) -> list[dict]:
             "owner": r.owner,
             "recorded_date": to_date(r.recorded),
             "days_open": (end - to_date(r.recorded)).days,
-            "open_eur": open_cents[r.invoice_id] / 100,
+            "open_eur": max(0, int(r.open_cents)) / 100,
         }
         for r in records
-        if _open_at(r, end)
     ]
-    return sorted(rows, key=lambda x: (-x["days_open"], x["invoice_id"], x["reason"]))
+    rows.sort(key=lambda x: (-x["days_open"], x["invoice_id"], x["reason"]))
+    return rows
+
+
+def oldest_open_disputes(
+    conn: Connection, end: dt.date, limit: int, selected=None, owner: str | None = None
+) -> tuple[list[dict], int]:
+    """``open_disputes``' first ``limit`` rows (a list for a screen, not 100,000 rows sent to
+    a browser), and how many are open in all. One pass reads every open record's date (the
+    count, and the date of the limit-th oldest); the rows are then read up to that date, ties
+    included, and cut here, where ties are ordered the same on every database."""
+    recorded, where = _open_records(end, owner)
+    dates = conn.execute(
+        scoped(select(recorded).select_from(_records()).where(*where), INV.c.customer_id, selected)
+    ).scalars()
+    dates = sorted(to_date(x) for x in dates)
+    if not dates:
+        return [], 0
+    cut = dates[min(limit, len(dates)) - 1]
+    return open_disputes(conn, end, selected, owner, cut)[:limit], len(dates)
+
+
+def _open_records(end: dt.date, owner: str | None) -> tuple:
+    """The recorded date of a record (its invoice's issue date when it has none), and the
+    conditions of a record open at T: live, its invoice issued and itself recorded by T, not
+    resolved by T."""
+    recorded = func.coalesce(REA.c.recorded_date, INV.c.issue_date)
+    where = [
+        live(REA),
+        INV.c.issue_date <= d(end),
+        recorded <= d(end),
+        or_(REA.c.resolved_date.is_(None), REA.c.resolved_date > d(end)),
+    ]
+    if owner is not None:
+        where.append(_owner() == owner)
+    return recorded, where
 
 
 def _open_at(record, t: dt.date) -> bool:

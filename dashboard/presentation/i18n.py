@@ -646,6 +646,9 @@ FR: dict[str, str] = {
     "yes": "oui",
     "no": "non",
     "Open issues of {owner}": "Litiges ouverts de {owner}",
+    "The {shown} oldest of {total} open issues.": (
+        "Les {shown} plus anciens des {total} litiges ouverts."
+    ),
     "Open issues": "Litiges ouverts",
     "Days open": "Jours ouverts",
     "Resolution target per owner (days)": "Objectif de résolution par responsable (jours)",

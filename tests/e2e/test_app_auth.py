@@ -348,3 +348,31 @@ def _refused(build) -> bool:
     except PermissionError:
         return True
     return False
+
+
+def test_the_open_issues_show_the_oldest_and_download_them_all(
+    users_url, monkeypatch, deferred_downloads
+):
+    """The Late-payment reasons page lists the oldest open issues only (a list for a screen,
+    not every open record sent to the browser) and says how many there are; a manager's CSV
+    of the list holds every one of them, built when clicked."""
+    import csv
+    import io
+
+    from dashboard.metrics import analytics
+
+    monkeypatch.setattr(analytics, "OPEN_DISPUTES_SHOWN", 3)
+    at = signed_in(users_url, monkeypatch, "max")
+    at.switch_page(str(ROOT / "pages" / "reasons.py")).run()
+    assert not at.exception, at.exception
+    said = [c.value for c in at.main.caption if "oldest of" in c.value]
+    assert len(said) == 1 and said[0].startswith("The 3 oldest of "), said
+    total = int(said[0].removeprefix("The 3 oldest of ").split(" ")[0].replace(",", ""))
+    assert total > 3
+    shown = [df.value for df in at.dataframe if "Days open" in df.value.columns]
+    assert len(shown) == 1 and len(shown[0]) == 3
+    build = next(fn for key, fn in deferred_downloads.items() if "csv_open_issues_all" in key)
+    rows = list(csv.DictReader(io.StringIO(build().decode("utf-8-sig"))))
+    assert len(rows) == total
+    days = [int(r["Days open"]) for r in rows]
+    assert days == sorted(days, reverse=True) and days[:3] == shown[0]["Days open"].tolist()

@@ -102,6 +102,32 @@ def test_payer_histories_from_the_copy_equal_sql(demo_engine, monkeypatch):
     assert seen == {"paid_late", "disputed", "failed_payments", "broken"}
 
 
+def test_the_oldest_open_disputes_are_the_head_of_the_whole_list(demo_engine):
+    """The Reasons page lists the oldest open issues only: the same rows, in the same order
+    (ties on a recorded date cut by invoice and reason), as the head of the whole list, per
+    owner and filter; and the count of the whole."""
+    from dashboard.metrics import events
+    from dashboard.metrics.tables import selected_customers
+
+    ties = False
+    with demo_engine.connect() as conn:
+        for filters in FILTERS[:3]:
+            selected = selected_customers(filters)
+            everything = events.open_disputes(conn, END, selected)
+            for k in (1, 7, 25, len(everything) + 5):
+                oldest = events.oldest_open_disputes(conn, END, k, selected)
+                assert oldest == (everything[:k], len(everything))
+            owners = {r["owner"] for r in everything}
+            assert len(owners) > 1
+            for owner in owners:
+                mine = [r for r in everything if r["owner"] == owner]
+                oldest = events.oldest_open_disputes(conn, END, 3, selected, owner)
+                assert oldest == (mine[:3], len(mine))
+            dates = [r["recorded_date"] for r in everything]
+            ties = ties or len(dates) > len(set(dates))
+    assert ties  # records recorded on the same day, which the cut had to order
+
+
 def test_a_trend_measured_together_equals_each_month_alone(demo_engine):
     """The demo's data (filters, promises, plans): each of ``measures_of``'s
     figures equals its period measured alone, in both engines."""

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.metrics import Period, kpis
 from dashboard.metrics.engine import metric_engine
-from dashboard.metrics.events import open_disputes
+from dashboard.metrics.events import oldest_open_disputes, open_disputes
 from data_loaders.importer import import_file
 from tests.conftest import write
 
@@ -139,6 +139,10 @@ def test_disputes_open_and_resolution_days(engine, tmp_path):
         ("F", "price_dispute", 50, 700.0),
         ("H", "invoice_error", 40, 200.0),
     ]
+    with engine.connect() as conn:  # the page's list: the oldest, of one owner, and a count
+        assert oldest_open_disputes(conn, D(2024, 2, 29), 1) == (listed[:1], 2)
+        assert open_disputes(conn, D(2024, 2, 29), owner="Billing (ADV)") == listed[1:]
+        assert oldest_open_disputes(conn, D(2024, 2, 29), 5, owner="Sales") == (listed[:1], 1)
     jan = kpis(engine, Period(D(2024, 1, 1), D(2024, 1, 31)))
     assert jan["disputes_open"] == {"invoices": 2, "amount": 1200.0}  # G recorded in February
     assert jan["dispute_resolution_days"] is None
