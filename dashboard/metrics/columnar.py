@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 7  # bump when the arrays change shape or meaning
+FORMAT = 8  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
 SURVEY_TYPES = ("csat", "nps", "ces")
 # Stores past this many invoices build their columns in a process of their own
@@ -76,9 +76,10 @@ LEDGER_BLOCK = 1 << 18  # invoices per block of a window's ledger pass
 # walk 0.23 → 0.18 s)
 MMAP_THRESHOLD = 2 * LEDGER_BLOCK * 8
 WALKERS = 2  # ledgers walked at once (this machine's two cores)
-# ... while they follow at most this many invoices (each keeps 8 bytes per invoice, and its
-# steps' scratch: a whole 10M ledger walked twice at once would pass the app's 1 GiB)
-WALK_AT_ONCE_MAX_INVOICES = 6_000_000
+# ... while they follow at most this many invoices: each keeps 8 bytes per invoice and its
+# steps' scratch, and a second one at 10M took the app past 1 GiB on two segments of four
+# (5M invoices: 1,029 MiB with two ledgers, 1,001 MiB with one, 1.12 s against 1.30 s)
+WALK_AT_ONCE_MAX_INVOICES = 4_000_000
 # PostgreSQL stores past this many live invoices (the planner's estimate) keep the KPIs in
 # the database: the copy of ten million holds in 1 GiB (README, Performance); past it, memory
 # would grow with the data
@@ -162,7 +163,11 @@ class Columns:
     def off_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
         """Amounts written off on or before ``last_day``, per invoice (cents)."""
         n = self.invoice_count if invoices is None else invoices
-        return np.where(self.inv_wo_day[:n] <= last_day, self.inv_wo_amount[:n], 0)
+        out = np.zeros(n, dtype=np.int64)
+        k = before(self.wo_inv, n)  # (positions in order)
+        by = self.wo_day[:k] <= last_day
+        out[self.wo_inv[:k][by]] = self.wo_amount[:k][by]
+        return out
 
     def selection(
         self, segments: tuple[str, ...], regions: tuple[str, ...], collectors: tuple[str, ...]
@@ -204,7 +209,7 @@ class Columns:
         sub: dict[str, np.ndarray] = {k: v for k, v in a.items() if k.startswith("cus_")}
 
         def table(prefix: str) -> dict[str, np.ndarray]:
-            key = {"cp_": "cp_inv", "xp_": "xp_inv", "rea_": "rea_inv"}.get(prefix)
+            key = {"cp_": "cp_inv", "xp_": "xp_inv", "rea_": "rea_inv", "wo_": "wo_inv"}.get(prefix)
             moved = None
             if prefix == "inv_":
                 rows = kept
@@ -221,7 +226,7 @@ class Columns:
 
         # numpy lets go of the interpreter while it takes: the tables in two threads
         with ThreadPoolExecutor(2, thread_name_prefix="encaisse-subset") as pool:
-            for part in pool.map(table, ("inv_", "cp_", "xp_", "rea_", "act_", "sur_")):
+            for part in pool.map(table, ("inv_", "cp_", "xp_", "rea_", "wo_", "act_", "sur_")):
                 sub.update(part)
         cols = Columns(self.version, sub, self.labels, self.reason_owners, self.costs)
         self._bound_copies(cols.nbytes)  # (the estimate may have been short)
@@ -343,8 +348,12 @@ def load(conn: Connection) -> Columns:
         written_off,
         a["inv_wo_day"],
     ) = _in_order(invoices, order)
-    a["inv_amount"], a["inv_wo_amount"] = compact(amount), compact(written_off)
-    del amount, written_off, order
+    a["inv_amount"] = compact(amount)
+    # write-offs are few (none at all in the benchmark's ten million): kept apart, by invoice
+    wo = np.flatnonzero(written_off != 0)
+    a["wo_inv"], a["wo_day"] = wo.astype(np.int32), a.pop("inv_wo_day")[wo]
+    a["wo_amount"] = compact(written_off[wo])
+    del amount, written_off, order, wo
     by_id = np.argsort(ids)
 
     def position(invoice_pk: np.ndarray) -> np.ndarray:
@@ -469,8 +478,9 @@ SAVED = (
     "inv_due",
     "inv_amount",
     "inv_disputed",
-    "inv_wo_amount",
-    "inv_wo_day",
+    "wo_inv",
+    "wo_day",
+    "wo_amount",
     "cp_inv",
     "cp_day",
     "cp_amount",
@@ -709,8 +719,9 @@ class _Ledger:
         dues = c.inv_due[:n_max]
         self.due0 = int(dues.min()) if n_max else 0
         self.bins = int(dues.max()) - self.due0 + 1 if n_max else 1
-        self.written_off = np.flatnonzero(c.inv_wo_amount[:n_max] != 0)  # the few written off
-        self.wo_day = c.inv_wo_day[self.written_off]
+        k = before(c.wo_inv, n_max)  # the few written off, in invoice order
+        self.written_off, self.wo_day = c.wo_inv[:k], c.wo_day[:k]
+        self.wo_amount = c.wo_amount[:k].astype(np.int64)
         self.last = last
         self.paid = c.paid_by(last, n_max)  # float64: whole cents, exact below 2**53
         self.issued = after(c.inv_issue, last)
@@ -719,11 +730,38 @@ class _Ledger:
             self.by_due += self._by_due(slice(a, min(a + LEDGER_BLOCK, self.issued)), last)
 
     def open(self, rows, last_day: int, gained: np.ndarray | float = 0.0) -> np.ndarray:
-        """Open amounts at the end of ``last_day`` of these invoices (a slice or positions),
-        ``gained`` being their payments dated after ``self.last`` up to that day."""
+        """Open amounts at the end of ``last_day`` of these invoices (a slice or sorted
+        positions), ``gained`` being their payments dated after ``self.last`` up to that day."""
         c = self.c
-        off = np.where(c.inv_wo_day[rows] <= last_day, c.inv_wo_amount[rows], 0)
+        wo = self._written_off(rows)
+        off = 0 if wo is None else np.where(wo[1] <= last_day, wo[0], 0)
         return np.maximum(c.inv_amount[rows] - (self.paid[rows] + gained) - off, 0)
+
+    def _written_off(self, rows) -> tuple[np.ndarray, np.ndarray] | None:
+        """Of these invoices (a slice or sorted positions), each one's amount written off and
+        its day (NEVER where none); None when none of them is written off."""
+        if isinstance(rows, slice):
+            a, b = np.searchsorted(self.written_off, [rows.start, rows.stop])
+            if a == b:
+                return None
+            at, size = self.written_off[a:b] - rows.start, rows.stop - rows.start
+            amounts, days = self.wo_amount[a:b], self.wo_day[a:b]
+        else:
+            if not len(rows):
+                return None
+            a, b = np.searchsorted(self.written_off, [rows[0], rows[-1] + 1])
+            if a == b:
+                return None
+            at = np.searchsorted(rows, self.written_off[a:b])
+            hit = rows[np.minimum(at, len(rows) - 1)] == self.written_off[a:b]
+            if not hit.any():
+                return None
+            at, size = at[hit], len(rows)
+            amounts, days = self.wo_amount[a:b][hit], self.wo_day[a:b][hit]
+        amount = np.zeros(size, dtype=np.int64)
+        day_of = np.full(size, NEVER, dtype=np.int32)
+        amount[at], day_of[at] = amounts, days
+        return amount, day_of
 
     def _by_due(self, rows, last_day: int) -> np.ndarray:
         due = self.c.inv_due[rows] - self.due0
@@ -734,10 +772,12 @@ class _Ledger:
         change by due day, what their payments recovered, and what they owed at F if due by
         T (``owed`` of invoices issued in the window; those before F are in ``by_due``)."""
         c = self.c
-        amount, paid = c.inv_amount[rows], self.paid[rows]
-        wo_day, wo, due = c.inv_wo_day[rows], c.inv_wo_amount[rows], c.inv_due[rows]
-        open_f = np.maximum(amount - paid - np.where(wo_day <= self.last, wo, 0), 0)
-        open_t = np.maximum(amount - paid - gained - np.where(wo_day <= t, wo, 0), 0)
+        amount, paid, due = c.inv_amount[rows], self.paid[rows], c.inv_due[rows]
+        wo = self._written_off(rows)
+        off_f = 0 if wo is None else np.where(wo[1] <= self.last, wo[0], 0)
+        off_t = 0 if wo is None else np.where(wo[1] <= t, wo[0], 0)
+        open_f = np.maximum(amount - paid - off_f, 0)
+        open_t = np.maximum(amount - paid - gained - off_t, 0)
         new = isinstance(rows, slice)  # issued in the window: not yet in ``by_due``
         moved = open_t if new else open_t - open_f
         sums["by_due"] += np.bincount(due - self.due0, moved, minlength=self.bins)
@@ -812,7 +852,7 @@ class _Ledger:
             credit_sales_cents=int(c.inv_amount[new].sum()),
             owed_cents=int(round(upto(t, at_f) + owed_new)),
             got_cents=int(round(got)),
-            written_off_cents=int(c.inv_wo_amount[self.written_off[in_p]].sum()),
+            written_off_cents=int(self.wo_amount[in_p].sum()),
             issued_count=new.stop - new.start,
             disputed_count=int(c.inv_disputed[new].sum()),
         )

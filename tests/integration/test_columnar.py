@@ -530,3 +530,17 @@ def test_periods_measured_together_equal_each_alone(engine, tmp_path, monkeypatc
         expected = worklist.histories(engine, end, Filters())
         monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
         assert worklist.histories(engine, end, Filters()) == expected and expected
+    # the same ledger filtered: W's write-off (kept apart in the copy, by invoice) follows its
+    # customer into the filtered copy, and out of the other one
+    import_file(
+        engine, "customers", write(tmp_path, "c.csv", "customer_id,segment\nC1,SMB\nC2,Retail\n")
+    )
+    for filters in (Filters(("Retail",)), Filters(("SMB",))):
+        with metric_engine(engine, "columnar") as eng:
+            measured = [(s.ledger, s.disputes) for s in eng.measures_of(periods, filters)]
+            balances = eng.customer_balances(dt.date(2024, 3, 31))
+        with metric_engine(engine, "sql") as eng:
+            assert measured == [(s.ledger, s.disputes) for s in eng.measures_of(periods, filters)]
+            assert balances.equals(eng.customer_balances(dt.date(2024, 3, 31)))
+        march = measured[periods.index(months[3])][0]
+        assert march.written_off_cents == (20000 if filters.segments == ("Retail",) else 0)
