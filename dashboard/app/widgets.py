@@ -135,6 +135,23 @@ def _labelled(df: pd.DataFrame, view: View, labels: dict[str, str] | None):
     return shown, shown.style.format({renamed[c]: f for c, f in formats.items()}, na_rep="—")
 
 
+def _long(df: pd.DataFrame, shown: pd.DataFrame, view: View) -> tuple[pd.DataFrame, dict]:
+    """A table past ``STYLE_MAX_ROWS`` without per-cell styling (too slow there): its numbers
+    rounded to the digits their column is written with (money 2, a score 1…), and grouped as
+    the reader's browser writes numbers."""
+    formats = column_formatters(df.columns, view.lang, view.currency, dict(df.dtypes))
+    rounded, config = shown.copy(), {}
+    for col, name in zip(df.columns, shown.columns, strict=True):
+        f = formats.get(col)
+        if f is None or not pd.api.types.is_numeric_dtype(df[col]):
+            continue
+        func, given = getattr(f, "func", f), getattr(f, "keywords", {})
+        digits = given.get("digits", 2 if func.__name__ == "fmt_money" else 0)
+        rounded[name] = shown[name].round(digits)
+        config[name] = st.column_config.NumberColumn(format="localized")
+    return rounded, config
+
+
 def table(
     df: pd.DataFrame,
     name: str,
@@ -152,11 +169,12 @@ def table(
         st.caption(view.t("Nothing to show."))
         return
     shown, styled = _labelled(df, view, labels)
+    data, config = (styled, {}) if len(shown) <= STYLE_MAX_ROWS else _long(df, shown, view)
     # placeholder: the grid shows its own "None" for a gap, whatever the Styler says
     st.dataframe(
-        styled if len(shown) <= STYLE_MAX_ROWS else shown,
+        data,
         hide_index=True,
-        column_config=column_config,
+        column_config={**config, **(column_config or {})},
         height=height,
         placeholder="—",
     )
@@ -214,9 +232,11 @@ def pick(
         if rows:
             on_pick(rows[0])
 
+    data, config = (styled, {}) if len(shown) <= STYLE_MAX_ROWS else _long(df, shown, view)
     st.dataframe(
-        styled if len(shown) <= STYLE_MAX_ROWS else shown,
+        data,
         hide_index=True,
+        column_config=config,
         placeholder="—",
         on_select=picked,
         selection_mode="single-row",

@@ -207,6 +207,32 @@ def test_downloads_are_named_and_scoped_by_period_and_filter():
     assert about["Segments"] == "Grands comptes" and about["Régions"] == "tous"
 
 
+def test_a_long_table_shows_its_numbers_rounded_as_written():
+    """Past STYLE_MAX_ROWS a table goes without per-cell styling: its numbers are rounded to
+    the digits their column is written with (money 2, a score 1, a count 0) and grouped in
+    the reader's browser, not shown raw ("86.5725", "10862.5714")."""
+    from dashboard.app import widgets
+    from dashboard.app.state import View
+
+    view = View("fr", Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), Filters())
+    df = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "penalty_eur": [10862.5714, 0.125],
+            "payer_score": [86.5725, None],
+            "late_invoices": [12, 3],
+        }
+    )
+    shown, _ = widgets._labelled(df, view, {"payer_score": "Payer score"})
+    data, config = widgets._long(df, shown, view)
+    assert data["penalty_eur"].tolist() == [10862.57, 0.12]
+    assert data["Score payeur"].iloc[0] == 86.6 and pd.isna(data["Score payeur"].iloc[1])
+    assert data["late_invoices"].tolist() == [12, 3]
+    assert set(config) == {"penalty_eur", "Score payeur", "late_invoices"}
+    assert all(c["type_config"]["format"] == "localized" for c in config.values())
+    assert shown["penalty_eur"].tolist() == [10862.5714, 0.125]  # the downloads keep all
+
+
 def test_a_filter_changes_the_figures(app, demo_url):
     before = shown(app)
     app.multiselect(key="segment").set_value(["Retail"]).run()
