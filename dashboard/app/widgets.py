@@ -145,9 +145,8 @@ def _long(df: pd.DataFrame, shown: pd.DataFrame, view: View) -> tuple[pd.DataFra
         f = formats.get(col)
         if f is None or not pd.api.types.is_numeric_dtype(df[col]):
             continue
-        func, given = getattr(f, "func", f), getattr(f, "keywords", {})
-        digits = given.get("digits", 2 if func.__name__ == "fmt_money" else 0)
-        rounded[name] = shown[name].round(digits)
+        # (each formatter states its digits; a count states none: 0)
+        rounded[name] = shown[name].round(getattr(f, "keywords", {}).get("digits", 0))
         config[name] = st.column_config.NumberColumn(format="localized")
     return rounded, config
 

@@ -1186,12 +1186,11 @@ def open_disputes(
             total = len(rows)
         else:
             rows, total = events.oldest_open_disputes(conn, end, limit, selected, owner)
-        who = {r["customer_id"] for r in rows}
-        names = dict(
-            conn.execute(
-                select(CUS.c.customer_id, CUS.c.name).where(live(CUS), CUS.c.customer_id.in_(who))
-            ).all()
-        )
+        names_of = select(CUS.c.customer_id, CUS.c.name).where(live(CUS))
+        if limit is not None:  # a head's customers only (the whole list may name more
+            # customers than a query may carry parameters: PostgreSQL's 65,535)
+            names_of = names_of.where(CUS.c.customer_id.in_({r["customer_id"] for r in rows}))
+        names = dict(conn.execute(names_of).all())
     out = pd.DataFrame(
         rows,
         columns=[

@@ -160,6 +160,12 @@ class Columns:
         sums = np.bincount(inv, weights=weights, minlength=n).astype(np.float64, copy=False)
         return np.rint(sums, out=sums)
 
+    def customers_known(self, invoices: int | None = None) -> bool:
+        """Whether every invoice (of the first ``invoices``) has its customer in the customers
+        table: only then does the copy hold every invoice's customer id (``labels``)."""
+        cust = self.inv_cust if invoices is None else self.inv_cust[:invoices]
+        return not len(cust) or int(cust.min()) >= 0
+
     def off_by(self, last_day: int, invoices: int | None = None) -> np.ndarray:
         """Amounts written off on or before ``last_day``, per invoice (cents)."""
         n = self.invoice_count if invoices is None else invoices

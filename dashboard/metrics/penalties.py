@@ -108,11 +108,7 @@ def exposure(
                 INV.c.amount_cents,
             ).where(live(INV), INV.c.issue_date <= d(as_of), INV.c.due_date < d(as_of)),
         )
-        # the law is for business and public buyers (a customer not in the table: business)
-        consumers = conn.execute(
-            select(CUS.c.customer_id).where(live(CUS), CUS.c.customer_type == "b2c")
-        ).scalars()
-        consumers = pd.Index(list(consumers))
+        consumers = _consumers(conn)
         payments = _rows(
             conn,
             select(
@@ -142,16 +138,11 @@ def _from_columns(engine: Engine, as_of: dt.date, daily) -> tuple | None:
         return None
     t = _day(as_of)
     n = columnar.after(cols.inv_issue, t)  # issued by T (the copy is in issue order)
-    cust = cols.inv_cust[:n]
-    if n and int(cust.min()) < 0:
+    if not cols.customers_known(n):
         return None
-    labels = cols.labels["customer_id"]
+    cust, labels = cols.inv_cust[:n], cols.labels["customer_id"]
     with engine.connect() as conn:
-        consumers = pd.Index(
-            conn.execute(
-                select(CUS.c.customer_id).where(live(CUS), CUS.c.customer_type == "b2c")
-            ).scalars()
-        )
+        consumers = _consumers(conn)
     b2c = np.zeros(len(labels), dtype=bool)
     b2c[consumers.get_indexer(pd.Index(labels)) >= 0] = True
     chosen = np.flatnonzero((cols.inv_due[:n] < t) & ~b2c[cust])
@@ -167,6 +158,13 @@ def _from_columns(engine: Engine, as_of: dt.date, daily) -> tuple | None:
     late, claims, last = _accrued(amount, due, paid, t, daily)
     over_cap = np.flatnonzero(due > _cap_days(issue))
     return who, issue, due, late, claims, last, over_cap
+
+
+def _consumers(conn: Connection) -> pd.Index:
+    """The consumers' customer ids: the law is for business and public buyers (a customer
+    not in the table counts as a business)."""
+    ids = conn.execute(select(CUS.c.customer_id).where(live(CUS), CUS.c.customer_type == "b2c"))
+    return pd.Index(list(ids.scalars()))
 
 
 def _rows(conn: Connection, query: Select) -> list[list]:

@@ -171,7 +171,7 @@ def _sums_from_columns(
     from dashboard.metrics import columnar
 
     cols = columnar.columns_for(engine)
-    if cols is None or (cols.invoice_count and int(cols.inv_cust.min()) < 0):
+    if cols is None or not cols.customers_known():
         return None
     lo, hi = columnar.day(start), columnar.day(end)
     labels = cols.labels["customer_id"]

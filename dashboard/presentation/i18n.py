@@ -900,7 +900,7 @@ def column_formatters(
             out[col] = partial(fmt_number, lang=lang)
             continue
         if name.endswith("_eur") or name in MONEY_COLUMNS:
-            out[col] = partial(fmt_money, lang=lang, currency=currency)
+            out[col] = partial(fmt_money, lang=lang, currency=currency, digits=2)
         elif (
             name.endswith("_pct")
             or name in PCT_COLUMNS
