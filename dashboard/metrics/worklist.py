@@ -178,7 +178,7 @@ def _sums_from_columns(
     sel = cols.selection(filters.segments, filters.regions, filters.collectors)
 
     def chosen(rows: np.ndarray) -> np.ndarray:  # these invoice positions, of the filter's
-        return rows if sel is None else rows[sel.invoices[rows]]
+        return rows if sel is None else rows[sel.keeps(rows)]
 
     def per_customer(rows: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
         out = np.zeros(len(labels), dtype=np.int64)  # whole numbers, exact

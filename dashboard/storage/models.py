@@ -148,6 +148,18 @@ class Action(Versioned, Base):
     collector: Mapped[str | None] = mapped_column(String(100))
 
 
+# The promises falling due in a window, found without reading every action: the Overview asks
+# on each filter change (at ten million invoices a scan of 3.3M actions, 0.2 s on three cores
+# of PostgreSQL). Partial: most actions promise nothing.
+PROMISED_WHERE = "promised_date IS NOT NULL"
+Index(
+    "ix_actions_promised_date",
+    Action.promised_date,
+    sqlite_where=text(PROMISED_WHERE),
+    postgresql_where=text(PROMISED_WHERE),
+)
+
+
 class Reason(Versioned, Base):
     __tablename__ = "reasons"
     invoice_id: Mapped[str] = mapped_column(String(100), index=True)
