@@ -405,7 +405,10 @@ def test_compact_arrays_and_amounts_past_32_bits_in_both_engines(engine, tmp_pat
     import_file(engine, "payments", write(tmp_path, "p.csv", payments))
     cols = columnar.columns_for(engine, "columnar")
     assert cols.inv_amount.dtype == np.int32 and cols.cp_amount.dtype == np.int32
-    assert cols.inv_issue.dtype == np.int32 and cols.inv_disputed.dtype == bool
+    assert cols.inv_disputed.dtype == bool
+    # issue days in order: kept as where each day begins, read back as the days
+    assert isinstance(cols.inv_issue, columnar.Days)
+    assert cols.inv_issue[:].tolist() == [columnar.day(dt.date(2024, 1, d)) for d in (5, 10)]
     assert not any(k.startswith("pay_") for k in cols.arrays)
     assert (len(cols.cp_day), len(cols.xp_day)) == (1, 1)  # completed, and the failed one
     big = "invoice_id,customer_id,issue_date,due_date,amount\nX,C3,2024-01-15,2024-02-14,30000000\n"
