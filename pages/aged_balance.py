@@ -35,12 +35,16 @@ share = cache.concentration_pct(balance, TOP)
 over_limit = int((balance["exposure_pct"] > 100).sum())
 with_limit = int(balance["credit_limit_eur"].notna().sum())
 a, b, c, d = st.columns(4)
-a.metric(
+widgets.figure(
+    a,
+    "receivables",
     METRICS["receivables"].label_in(view.lang),
     fmt_value(open_total, "EUR", view.lang, view.currency),
     border=True,
 )
-b.metric(
+widgets.figure(
+    b,
+    "overdue",
     METRICS["overdue"].label_in(view.lang),
     fmt_value(overdue_total, "EUR", view.lang, view.currency),
     border=True,

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.app import cache, login, state, widgets
 from dashboard.metrics import METRICS
+from dashboard.presentation import vocabulary
 from dashboard.presentation.i18n import fmt_money, fmt_value
 from dashboard.presentation.statement import customer_language
 
@@ -65,16 +66,26 @@ if customer:
     st.caption(
         " · ".join(
             widgets.plain(v)
-            for v in (profile["segment"], profile["region"], profile["collector"])
+            for v in (
+                vocabulary.label("segment", profile["segment"], view.lang),
+                profile["region"],
+                profile["collector"],
+            )
             if v
         )
     )
     row = everyone.set_index("customer_id").loc[customer]
     a, b, c = st.columns(3)
-    a.metric(
-        view.t("Open balance"), fmt_money(row["open_eur"], view.lang, view.currency), border=True
+    widgets.figure(
+        a,
+        "open",
+        view.t("Open balance"),
+        fmt_money(row["open_eur"], view.lang, view.currency),
+        border=True,
     )
-    b.metric(
+    widgets.figure(
+        b,
+        "overdue",
         METRICS["overdue"].label_in(view.lang),
         fmt_money(row["overdue_eur"], view.lang, view.currency),
         border=True,

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard.app import cache, state, widgets
 from dashboard.metrics import METRICS
 from dashboard.metrics.analytics import COLLECTOR_KPIS
-from dashboard.presentation import charts
+from dashboard.presentation import charts, vocabulary
 
 view = state.current()
 widgets.header(view, "Segments & customers")
@@ -118,7 +118,7 @@ else:
     y_split = float(targets.get("csat", balance["csat"].median()))
     widgets.chart(
         charts.quadrant(
-            balance,
+            vocabulary.relabel(balance, view.lang),  # (the segment Encaisse names: its label)
             dimension,
             "recovery_rate",
             "csat",

@@ -8,6 +8,22 @@ import streamlit as st
 from dashboard.presentation.i18n import fmt_number, t
 
 UPLOADER = "[data-testid=stFileUploaderDropzone]"
+# A card's figure of N characters (widgets.kpi_card's container "kpi_long_N_<kpi>") on one
+# line: its size follows the card's width (a digit is about 0.55 em wide, the card's padding
+# takes a tenth), never larger than Streamlit's own
+LONG_FIGURES = "\n".join(
+    [
+        '[class*="st-key-kpi_long_"] [data-testid=stMetric] {container-type: inline-size}',
+        '[class*="st-key-kpi_long_"] [data-testid=stMetricValue] * '
+        "{white-space: nowrap !important}",
+        *(
+            f'[class*="st-key-kpi_long_{n}_"] [data-testid=stMetricValue], '
+            f'[class*="st-key-kpi_long_{n}_"] [data-testid=stMetricValue] * '
+            f"{{font-size: min(2.25rem, calc(160cqi / {n})) !important}}"
+            for n in range(12, 25)
+        ),
+    ]
+)
 
 
 def _css_text(text: str) -> str:
@@ -34,6 +50,7 @@ def localise(lang: str) -> None:
   content: {_css_text(limits)}; font-size: 0.875rem; opacity: 0.7}}
 [data-testid=stMetric] div, [data-testid=stMetric] p, [data-testid=stMetric] span {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important}}
+{LONG_FIGURES}
 [data-testid=stDialog] h2, [data-testid=stDialog] section > div {{
   visibility: hidden; position: relative}}
 [data-testid=stDialog] h2::after {{

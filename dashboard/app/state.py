@@ -14,6 +14,7 @@ from dashboard.app import cache
 from dashboard.auth import accounts
 from dashboard.core import resources
 from dashboard.presentation.i18n import fmt_date, t
+from dashboard.presentation.vocabulary import label, labeller
 
 # The sidebar's widgets bound to the URL (bind="query-params"), by key. A bound selectbox puts
 # its label in the URL (?preset=Ann%C3%A9e%20en%20cours): the period preset keeps its code there
@@ -66,7 +67,10 @@ class View:
                 self.t("Compared with"),
                 f"{fmt_date(cmp.start, self.lang)} – {fmt_date(cmp.end, self.lang)}",
             ),
-            (self.t("Segments"), ", ".join(self.filters.segments) or every),
+            (
+                self.t("Segments"),
+                ", ".join(label("segment", s, self.lang) for s in self.filters.segments) or every,
+            ),
             (self.t("Regions"), ", ".join(self.filters.regions) or every),
             (self.t("Collectors"), ", ".join(self.filters.collectors) or every),
             (self.t("Currency"), self.currency),
@@ -178,6 +182,7 @@ def sidebar(lang: str, account: accounts.Account) -> View:
         key="segment",
         bind="query-params",
         placeholder=t("All", lang),
+        format_func=labeller("segment", lang),
     )
     regions = side.multiselect(
         t("Regions", lang),

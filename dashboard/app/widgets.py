@@ -20,7 +20,7 @@ from dashboard.presentation.i18n import (
     fmt_number,
     fmt_value,
 )
-from dashboard.presentation.vocabulary import relabel
+from dashboard.presentation.vocabulary import label, relabel
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -64,6 +64,7 @@ def is_flat(name: str, value, previous) -> bool:
 
 
 SURVEY_KPIS = ("csat", "nps", "ces")
+CARD_VALUE_CHARS = 11  # a card's figure longer than this is drawn smaller (shell.py)
 
 
 def kpi_card(
@@ -104,7 +105,9 @@ def kpi_card(
         versus = view.t(
             "no answers in the period compared" if survey else "no figure in the period compared"
         )
-    st.metric(
+    figure(
+        st,
+        name,
         m.label_in(view.lang),
         fmt_kpi(name, value, view.lang, view.currency),
         delta=change,
@@ -115,6 +118,17 @@ def kpi_card(
     )
     if lines:
         st.caption(" · ".join(lines))
+
+
+def figure(where, key: str, title: str, shown: str, **metric) -> None:
+    """``st.metric`` in ``where`` (``st`` or a column), a long figure (a ledger in billions)
+    drawn smaller to stay on one line: the cards wrap their labels, and broke such a figure
+    mid-number ("€1,832,524,6 / 73"). Its container's key gives its length to the style sheet
+    (shell.py); ``key`` names the figure, once per page."""
+    if len(shown) <= CARD_VALUE_CHARS:
+        where.metric(title, shown, **metric)
+    else:
+        where.container(key=f"kpi_long_{min(len(shown), 24)}_{key}").metric(title, shown, **metric)
 
 
 def _labelled(df: pd.DataFrame, view: View, labels: dict[str, str] | None):
@@ -252,10 +266,11 @@ def header(view: View, title: str) -> None:
     period, compared = view.scope()[:2]
     f = view.filters
     # the filter values come from files: plain text; the rest is Encaisse's own words
+    segments = [label("segment", s, view.lang) for s in f.segments]
     filters = [
-        f"{view.t(label)}{colon}{plain(', '.join(values))}"
-        for label, values in (
-            ("Segments", f.segments),
+        f"{view.t(name)}{colon}{plain(', '.join(values))}"
+        for name, values in (
+            ("Segments", segments),
             ("Regions", f.regions),
             ("Collectors", f.collectors),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.core.taxonomy import DEFAULT_REASONS, OWNERS
-from data_loaders.kinds import FR_HEADERS
+from data_loaders.kinds import FR_HEADERS, UNASSIGNED
 
 # field -> code -> (English, French)
 CODES: dict[str, dict[str, tuple[str, str]]] = {
@@ -127,6 +127,8 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "late": ("Late", "En retard"),
         "upcoming": ("Upcoming", "À venir"),
     },
+    # the segment Encaisse gives a customer nobody classified (the others are the files' words)
+    "segment": {UNASSIGNED: (UNASSIGNED, "Non affecté")},
     "reason": {code: (en, fr) for code, en, fr, _ in DEFAULT_REASONS},
     "owner": {owner: (owner, fr) for owner, fr in OWNERS.items()},
 }

@@ -226,6 +226,50 @@ def test_no_label_legend_or_change_is_cut_off_at_1440_by_900_in_chromium(server)
     assert not cut, cut
 
 
+BROKEN_FIGURES = """() => [...document.querySelectorAll('[data-testid=stMetricValue]')]
+  .filter(e => {
+    const r = e.getBoundingClientRect(), line = parseFloat(getComputedStyle(e).fontSize) * 1.6;
+    const card = e.closest('[data-testid=stMetric]').getBoundingClientRect();
+    return r.height > line || r.right > card.right + 1;  // wrapped, or past the card's edge
+  }).map(e => e.textContent)"""
+
+
+def test_a_ledger_in_billions_keeps_each_figure_on_one_line_in_chromium(db_url, tmp_path):
+    """Receivables of a large company (€3,700,000,000.00) stay on one line of their card in
+    English and French at 1440×900, on the Overview, the aged balance and a customer's page
+    (one invoice: €740,000,000.00): the cards wrap their labels, and once broke such a figure
+    mid-number ("€1,832,524,6 / 73"). The customers the ledger created are in Encaisse's own
+    segment, named in French for a French reader ("Unassigned" was shown as is)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from data_loaders.importer import import_file
+    from tests.conftest import write
+
+    ledger = "invoice_id,customer_id,issue_date,due_date,amount\n" + "".join(
+        f"F{i},C{i},2026-09-{i + 1:02d},2026-10-{i + 1:02d},740000000.00\n" for i in range(5)
+    )
+    import_file(open_store(db_url), "invoices", write(tmp_path, "big.csv", ledger))
+    broken = {}
+    for base in serve(db_url):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            for lang, figure in (("EN", "€3,700,000,000"), ("FR", "3\u202f700\u202f000\u202f000")):
+                for path in ("", "aged_balance", "customer?customer=C1"):
+                    open_page(page, f"{base}/{path}{'&' if '?' in path else '?'}lang={lang}")
+                    if not path:
+                        assert page.get_by_text(figure, exact=False).count() >= 1, lang
+                    found = page.evaluate(BROKEN_FIGURES)
+                    if found:
+                        broken[f"{lang} /{path}"] = found
+            # the customers the ledger created are in Encaisse's own segment: its French name
+            assert page.get_by_text("Non affecté").count() >= 1
+            assert page.get_by_text("Unassigned").count() == 0
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "billions_fr.png"), full_page=True)
+            browser.close()
+    assert not broken, broken
+
+
 def test_every_page_in_french_shows_no_english_and_no_code_in_chromium(server, tmp_path):
     """Every page, the "page not found" dialog and a refused file in French, at 1440×900:
     no English word of the list, no snake_case code in the visible text (charts included:

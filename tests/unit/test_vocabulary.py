@@ -127,3 +127,15 @@ def test_translation_keeps_the_values_in_their_place():
     assert translate("unknown invoice", "en") == "unknown invoice"
     assert translate("a sentence nobody wrote", "fr") == "a sentence nobody wrote"
     assert all("{}" not in fr for fr in FR.values())  # French values are numbered
+
+
+def test_the_segment_encaisse_gives_is_named_in_french_and_the_files_segments_are_not():
+    """ "Unassigned" is Encaisse's word (customers a file names but nobody classified): a
+    French reader sees it in French in tables, filters and charts; a segment from a file
+    ("SMB", "Grands comptes") is shown as the file wrote it."""
+    from data_loaders.kinds import UNASSIGNED
+
+    assert label("segment", UNASSIGNED, "fr") == "Non affecté"
+    assert label("segment", UNASSIGNED, "en") == "Unassigned"
+    frame = pd.DataFrame({"segment": [UNASSIGNED, "SMB", "Grands comptes"]})
+    assert relabel(frame, "fr")["segment"].tolist() == ["Non affecté", "SMB", "Grands comptes"]
