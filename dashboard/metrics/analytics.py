@@ -297,6 +297,7 @@ def penalty_exposure(engine: Engine, end: dt.date, filters: Filters) -> tuple[pd
 
 
 PROFILES = ("on_time", "a_little_late", "late", "very_late", "disputing")
+REMINDER_WORKED_DAYS = 14  # a reminder "worked" when its invoice was paid within this many days
 
 
 def profile_of(h) -> str | None:
@@ -319,19 +320,15 @@ def profile_of(h) -> str | None:
     )
 
 
-def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
-    """Per payer profile, over the 12 months to T: its share of customers and of receivables at
-    T, the cost of its reminders per euro collected, its CSAT, and the reminder channel most
-    often followed by the invoice's payment within 14 days (at least 10 reminders)."""
-    from dashboard.metrics import worklist
+ProfileSums = tuple[dict, dict, dict, dict]  # cost, collected, worked, csat per profile
 
-    start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
-    histories = worklist.histories(engine, end, filters)
-    profile = {who: profile_of(h) for who, h in histories.items()}
-    period = Period(start, end)
-    with metric_engine(engine) as eng:
-        balances = eng.customer_balances(end)
-    owed = dict(zip(balances["customer_id"], balances["open"], strict=True))
+
+def _profile_sums_in_sql(
+    engine: Engine, start: dt.date, end: dt.date, filters: Filters, profile: dict
+) -> ProfileSums:
+    """Per profile over [start, end]: the reminders' cost, the cash collected, per reminder
+    channel the reminders of an invoice and those its payment followed within 14 days, and
+    the CSAT answers (satisfied, all); from a year of rows read in the database."""
     selected = selected_customers(filters)
     with engine.connect() as conn:
         # a year of reminders and payments: plain rows (SQLAlchemy's row objects cost seconds
@@ -381,7 +378,7 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
                 select(SUR.c.customer_id, SUR.c.score).where(
                     live(SUR),
                     SUR.c.survey_type == "csat",
-                    SUR.c.response_date.between(d(period.start), d(end)),
+                    SUR.c.response_date.between(d(start), d(end)),
                 ),
                 SUR.c.customer_id,
                 selected,
@@ -394,7 +391,7 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
         collected[profile.get(who)] += int(cents)
     cost = defaultdict(int)
     worked: dict[tuple, list] = defaultdict(lambda: [0, 0])
-    window = dt.timedelta(days=14)
+    window = dt.timedelta(days=REMINDER_WORKED_DAYS)
     for who, inv, day, channel, cents in acts:
         p = profile.get(who)
         cost[p] += int(cents or 0)
@@ -407,6 +404,96 @@ def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFra
     for who, score in answers:
         csat[profile.get(who)][0] += int(score) >= 4
         csat[profile.get(who)][1] += 1
+    return cost, collected, worked, csat
+
+
+def _profile_sums_from_columns(
+    engine: Engine, start: dt.date, end: dt.date, filters: Filters, profile: dict
+) -> ProfileSums | None:
+    """``_profile_sums_in_sql``'s figures from the columnar copy (each action's invoice and
+    channel are in it): a reminder worked when its invoice has a completed payment dated from
+    its day to 14 days after, found by one search among the window's payments sorted by
+    invoice and day. None without a copy, or where an invoice's customer is not in the
+    customers table."""
+    import numpy as np
+
+    from dashboard.metrics import columnar
+
+    cols = columnar.columns_for(engine)
+    if cols is None or not cols.customers_known():
+        return None
+    lo, hi = columnar.day(start), columnar.day(end)
+    names = [None, *PROFILES]  # a profile's code is its place here (0: none)
+    position = {who: i for i, who in enumerate(cols.labels["customer_id"])}
+    of = np.zeros(len(position) + 1, dtype=np.int64)  # per customer, then "no such customer"
+    for who, p in profile.items():
+        if p is not None and who in position:
+            of[position[who]] = names.index(p)
+    sel = cols.selection(filters.segments, filters.regions, filters.collectors)
+
+    def rows(days, customers_of) -> np.ndarray:  # a table's rows dated in the window, chosen
+        at = np.arange(columnar.before(days, lo), columnar.after(days, hi))
+        return at if sel is None else at[sel.customers[customers_of(at)]]
+
+    def per_profile(codes: np.ndarray, values: np.ndarray | None = None) -> dict:
+        sums = np.zeros(len(names), dtype=np.int64)  # whole numbers, exact
+        np.add.at(sums, codes, 1 if values is None else values)
+        return {names[k]: int(sums[k]) for k in range(len(names))}
+
+    acts = rows(cols.act_day, lambda at: cols.act_cust[at])
+    act_profile = of[cols.act_cust[acts]]
+    cost = per_profile(act_profile, cols.act_cost[acts].astype(np.int64))
+    paid = rows(cols.cp_day, lambda at: cols.inv_cust[cols.cp_inv[at]])
+    paid_inv = cols.cp_inv[paid].astype(np.int64)
+    collected = per_profile(of[cols.inv_cust[paid_inv]], cols.cp_amount[paid].astype(np.int64))
+    # reminders of an invoice: followed by its payment within the days?
+    named = cols.act_inv[acts] != columnar.NO_INVOICE
+    inv = cols.act_inv[acts][named].astype(np.int64)
+    day = cols.act_day[acts][named].astype(np.int64) - lo
+    keys = np.sort((paid_inv << 20) | (cols.cp_day[paid].astype(np.int64) - lo))
+    found = np.searchsorted(keys, (inv << 20) | day)
+    nxt = keys[np.minimum(found, len(keys) - 1)] if len(keys) else np.zeros(len(inv), np.int64)
+    hit = (
+        (found < len(keys))
+        & (inv >= 0)
+        & (nxt >> 20 == inv)
+        & ((nxt & ((1 << 20) - 1)) <= day + REMINDER_WORKED_DAYS)
+    )
+    channels = cols.labels["channel"]
+    pair = act_profile[named] * len(channels) + cols.act_channel[acts][named]
+    size = len(names) * len(channels)
+    hits = np.bincount(pair, weights=hit, minlength=size).astype(np.int64)
+    counts = np.bincount(pair, minlength=size)
+    worked = {
+        (names[k // len(channels)], channels[k % len(channels)]): [int(hits[k]), int(counts[k])]
+        for k in np.flatnonzero(counts)
+    }
+    answers = rows(cols.sur_day, lambda at: cols.sur_cust[at])
+    csat_type = columnar.SURVEY_TYPES.index("csat")
+    answers = answers[cols.sur_type[answers] == csat_type]
+    answer_profile = of[cols.sur_cust[answers]]
+    satisfied = per_profile(answer_profile, (cols.sur_score[answers] >= 4).astype(np.int64))
+    asked = per_profile(answer_profile)
+    csat = {p: [satisfied[p], asked[p]] for p in names}
+    return cost, collected, worked, csat
+
+
+def payer_profiles(engine: Engine, end: dt.date, filters: Filters) -> pd.DataFrame:
+    """Per payer profile, over the 12 months to T: its share of customers and of receivables at
+    T, the cost of its reminders per euro collected, its CSAT, and the reminder channel most
+    often followed by the invoice's payment within 14 days (at least 10 reminders)."""
+    from dashboard.metrics import worklist
+
+    start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
+    histories = worklist.histories(engine, end, filters)
+    profile = {who: profile_of(h) for who, h in histories.items()}
+    with metric_engine(engine) as eng:
+        balances = eng.customer_balances(end)
+    owed = dict(zip(balances["customer_id"], balances["open"], strict=True))
+    sums = _profile_sums_from_columns(engine, start, end, filters, profile)
+    cost, collected, worked, csat = sums or _profile_sums_in_sql(
+        engine, start, end, filters, profile
+    )
     customers = [who for who, p in profile.items() if p is not None]
     total_customers = len(customers)
     total_owed = sum(owed.get(who, 0) for who in customers)

@@ -63,8 +63,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
-FORMAT = 9  # bump when the arrays change shape or meaning
+FORMAT = 10  # bump when the arrays change shape or meaning
 NEVER = np.iinfo(np.int32).max  # settlement day of an invoice not fully paid
+NO_INVOICE, UNKNOWN_INVOICE = -1, -2  # an action's invoice: none named; none live by that id
 SURVEY_TYPES = ("csat", "nps", "ces")
 # Stores past this many invoices build their columns in a process of their own
 BUILD_APART_OVER = int(os.environ.get("ENCAISSE_COLUMNAR_BUILD_APART", 1_000_000))
@@ -303,6 +304,11 @@ class Columns:
                 for k, v in a.items()
                 if k.startswith(prefix) and k != key
             }
+            if prefix == "act_":  # an action's invoice: its new position, or not in the copy
+                inv = out["act_inv"]
+                named = inv >= 0
+                inv[named] = new_position.take(inv[named])
+                inv[named & (inv < 0)] = UNKNOWN_INVOICE
             if moved is not None:
                 out[key] = moved
             return out
@@ -360,21 +366,38 @@ def _all(conn: Connection, sql: str) -> list[tuple]:
 
 
 def _columns(
-    conn: Connection, sql: str, dtypes: tuple, index: pd.Index | None = None
+    conn: Connection,
+    sql: str,
+    dtypes: tuple,
+    index: pd.Index | None = None,
+    texts: list[str] | None = None,
 ) -> list[np.ndarray]:
     """A query's columns, one array each in its dtype, built a chunk of rows at a time: memory
     holds the arrays and one chunk, not a table of int64 beside them. With ``index``, the
-    first column (a customer id) becomes its position in ``index`` (-1 where absent)."""
+    first column (a customer id) becomes its position in ``index`` (-1 where absent). With
+    ``texts``, the last column is text: coded by its first appearance, the texts in ``texts``
+    (its dtype is the codes')."""
     parts: list[list[np.ndarray]] = [[] for _ in dtypes]
     skip = 0 if index is None else 1
+    last = len(dtypes) - (texts is not None)
+    code: dict[str, int] = {}
     for rows in plain_rows(conn, sql):
         if index is not None:
             parts[0].append(index.get_indexer([r[0] for r in rows]).astype(np.int32))
             rows = [r[1:] for r in rows]
+        if texts is not None:
+            parts[-1].append(
+                np.fromiter(
+                    (code.setdefault(r[-1], len(code)) for r in rows), dtypes[-1], len(rows)
+                )
+            )
+            rows = [r[:-1] for r in rows]
         # one chunk as int64 (a few megabytes), then each column in its own dtype
-        table = np.array(rows, dtype=np.int64).reshape(len(rows), len(dtypes) - skip)
-        for i in range(skip, len(dtypes)):
+        table = np.array(rows, dtype=np.int64).reshape(len(rows), last - skip)
+        for i in range(skip, last):
             parts[i].append(table[:, i - skip].astype(dtypes[i]))
+    if texts is not None:
+        texts[:] = [str(t) for t in code]
     return [
         np.concatenate(p) if p else np.empty(0, dtype=t) for p, t in zip(parts, dtypes, strict=True)
     ]
@@ -468,17 +491,28 @@ def load(conn: Connection) -> Columns:
     a["xp_inv"], a["xp_day"] = position(pk[~done]), days[~done]
     del pk, days, amount, done
 
+    # each action's invoice (its live invoice's id: NO_INVOICE when it names none,
+    # UNKNOWN_INVOICE when no live invoice has that id) and its channel, coded
+    labels["channel"] = []
     act = _columns(
         conn,
-        f"SELECT customer_id, {_day_sql('action_date', dia)}, "
-        f"COALESCE(cost_cents, 0) FROM actions "
-        f"WHERE replaced_by IS NULL",
-        (I32, I32, I64),
+        f"SELECT a.customer_id, {_day_sql('a.action_date', dia)}, "
+        f"COALESCE(a.cost_cents, 0), CASE WHEN a.invoice_id IS NULL OR a.invoice_id = '' "
+        f"THEN {NO_INVOICE} ELSE COALESCE(i.id, {UNKNOWN_INVOICE}) END, a.channel "
+        f"FROM actions a LEFT JOIN invoices i ON i.invoice_id = a.invoice_id "
+        f"AND i.replaced_by IS NULL WHERE a.replaced_by IS NULL",
+        (I32, I32, I64, I64, I32),
         cus_index,
+        labels["channel"],
     )
-    a["act_cust"], a["act_day"], cost = _in_order(act, np.argsort(act[1], kind="stable"))
+    a["act_cust"], a["act_day"], cost, act_pk, a["act_channel"] = _in_order(
+        act, np.argsort(act[1], kind="stable")
+    )
     a["act_cost"] = compact(cost)
-    del cost
+    named = act_pk >= 0
+    a["act_inv"] = np.where(named, 0, act_pk).astype(np.int32)
+    a["act_inv"][named] = position(act_pk[named])
+    del cost, act_pk, named
 
     types = " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(SURVEY_TYPES))
     sur = _columns(
@@ -584,6 +618,8 @@ SAVED = (
     "act_cust",
     "act_day_starts",
     "act_cost",
+    "act_inv",
+    "act_channel",
     "sur_cust",
     "sur_day_starts",
     "sur_type",

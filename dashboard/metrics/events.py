@@ -109,18 +109,27 @@ def promise_totals(conn: Connection, period: Period, selected=None) -> PromiseTo
     return promise_totals_of(conn, [period], selected)[0]
 
 
+def promises_due(first: dt.date, last: dt.date, selected=None):
+    """The promises whose date + 3 days falls in [first, last] (``PROMISE_COLUMNS``), found
+    through the promised-date index. ``replaced_by + 0`` and ``customer_id || ''`` (SQLite's
+    way to keep an index out of a plan): without statistics, SQLite took the replaced_by or
+    the customer index and read every action, or every action of the filter's customers
+    (0.05–0.13 s per query at a million invoices, once per collector on the Segments page)."""
+    grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
+    q = select(*PROMISE_COLUMNS).where(
+        (ACT.c.replaced_by + 0).is_(None),
+        ACT.c.outcome == "promise_to_pay",
+        ACT.c.promised_date.between(d(first - grace), d(last - grace)),
+    )
+    return scoped(q, ACT.c.customer_id + "", selected)
+
+
 def promise_totals_of(conn: Connection, periods: list[Period], selected=None) -> list:
     """``promise_totals`` of several periods from one read: a promise's verdict depends on
     itself alone, so each is judged once and counted in every period its date + 3 days is in."""
     grace = dt.timedelta(days=PROMISE_GRACE_DAYS)
-    q = select(*PROMISE_COLUMNS).where(
-        live(ACT),
-        ACT.c.outcome == "promise_to_pay",
-        ACT.c.promised_date.between(
-            d(min(p.start for p in periods) - grace), d(max(p.end for p in periods) - grace)
-        ),
-    )
-    promises = conn.execute(scoped(q, ACT.c.customer_id, selected)).all()
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    promises = conn.execute(promises_due(first, last, selected)).all()
     judged = list(zip(promises, judge_promises(conn, promises), strict=True))
     out = []
     for period in periods:

@@ -125,18 +125,7 @@ def histories(engine: Engine, end: dt.date, filters: Filters) -> dict[str, Histo
             weighted, counts = _sums_in_sql(conn, start, end, selected)
         else:
             weighted, counts = sums
-        grace = dt.timedelta(days=events.PROMISE_GRACE_DAYS)
-        promises = conn.execute(
-            scoped(
-                select(*events.PROMISE_COLUMNS).where(
-                    live(ACT),
-                    ACT.c.outcome == "promise_to_pay",
-                    ACT.c.promised_date.between(d(start - grace), d(end - grace)),
-                ),
-                ACT.c.customer_id,
-                selected,
-            )
-        ).all()
+        promises = conn.execute(events.promises_due(start, end, selected)).all()
         verdicts = events.judge_promises(conn, promises)
     for p, (ok, _) in zip(promises, verdicts, strict=True):
         counts[p.customer_id]["broken"] += not ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard.demo.data import load_demo
@@ -100,6 +101,33 @@ def test_payer_histories_from_the_copy_equal_sql(demo_engine, monkeypatch):
                 seen |= {k for k in ("paid_late", "disputed", "failed_payments") if getattr(h, k)}
                 seen |= {"broken"} if h.broken_promises else set()
     assert seen == {"paid_late", "disputed", "failed_payments", "broken"}
+
+
+def test_payer_profiles_from_the_copy_equal_sql(demo_engine, monkeypatch):
+    """Payer profiles (reminders' cost, cash collected, CSAT, and per channel the reminders
+    an invoice's payment followed within 14 days) summed from the columnar copy, which holds
+    each action's invoice and channel: the SQL's table for every filter, at the end of the
+    data and seven months before."""
+    from dashboard.metrics import analytics, columnar, worklist
+
+    cols = columnar.columns_for(demo_engine, "columnar")
+    assert (cols.act_inv >= 0).all()  # (every demo reminder names its invoice)
+    assert len(cols.labels["channel"]) > 1
+    best = set()
+    for filters in FILTERS:
+        for end in (END, END - dt.timedelta(days=210)):
+            monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
+            expected = analytics.payer_profiles(demo_engine, end, filters)
+            monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+            start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
+            histories = worklist.histories(demo_engine, end, filters)
+            profile = {who: analytics.profile_of(h) for who, h in histories.items()}
+            sums = analytics._profile_sums_from_columns(demo_engine, start, end, filters, profile)
+            assert sums is not None
+            table = analytics.payer_profiles(demo_engine, end, filters)
+            pd.testing.assert_frame_equal(table, expected, check_exact=True)
+            best |= set(expected["best_channel"].dropna())
+    assert best  # a channel that brings the cash in was found, and found alike
 
 
 def test_the_oldest_open_disputes_are_the_head_of_the_whole_list(demo_engine):

@@ -86,3 +86,47 @@ def test_payer_profiles_share_customers_and_receivables(engine, tmp_path):
     assert table.loc["disputing", "receivables_pct"] == pytest.approx(80.0)
     assert table.loc["late", "cost_per_100_collected"] == 0.0  # its e-mail cost nothing
     assert table.loc["late", "best_channel"] is None  # fewer than 10 reminders
+
+
+def test_the_channel_that_brings_the_cash_in_by_hand_on_both_engines(engine, tmp_path, monkeypatch):
+    """C1 (late) had ten e-mails about invoice A, paid on 30 April: six sent within the 14
+    days before (16 April to 30 April, the day itself included), four earlier (1 to 15
+    April), and the e-mail of 20 June about B, still unpaid: e-mail brought the cash in 6
+    times out of 11. A call naming no invoice costs but
+    counts no reminder of an invoice; a letter naming an invoice since undone counts, and
+    never worked. The columnar copy and the database give the same table."""
+    from dashboard.metrics import analytics, columnar, worklist
+    from dashboard.storage.store import delete_batch
+
+    load(engine, tmp_path)
+    gone = "invoice_id,customer_id,issue_date,due_date,amount\nZZ,C1,2024-03-01,2024-03-31,10\n"
+    gone_batch = import_file(engine, "invoices", write(tmp_path, "zz.csv", gone)).batch_id
+    days = ["01", "05", "10", "15", "16", "18", "20", "25", "28", "30"]
+    rows = "".join(f"e{d},C1,A,2024-04-{d},email,no_answer,0\n" for d in days)
+    rows += "p1,C1,,2024-04-12,phone,no_answer,5\nl1,C1,ZZ,2024-04-12,letter,no_answer,1\n"
+    head = "action_id,customer_id,invoice_id,action_date,channel,outcome,cost\n"
+    import_file(engine, "actions", write(tmp_path, "more.csv", head + rows))
+    delete_batch(engine, gone_batch)  # the letter's invoice undone: no live invoice ZZ
+    tables = {}
+    for choice in ("sql", "columnar"):
+        monkeypatch.setenv("ENCAISSE_ENGINE", choice)
+        tables[choice] = analytics.payer_profiles(engine, T, Filters()).set_index("profile")
+        late = tables[choice].loc["late"]
+        assert late["best_channel"] == "email", choice
+        assert late["paid_within_14d_pct"] == pytest.approx(100 * 6 / 11), choice
+        # 6 € of reminders (the call and the letter) for the 1,000 € collected from C1
+        assert late["cost_per_100_collected"] == pytest.approx(0.6), choice
+        filtered = analytics.payer_profiles(engine, T, Filters(("SMB",))).set_index("profile")
+        assert filtered["customers"].sum() == 0 and filtered["best_channel"].isna().all()
+    assert tables["sql"].equals(tables["columnar"])
+    cols = columnar.columns_for(engine)
+    assert {columnar.NO_INVOICE, columnar.UNKNOWN_INVOICE} <= set(cols.act_inv.tolist())
+    start = T - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
+    profile = {
+        w: analytics.profile_of(h) for w, h in worklist.histories(engine, T, Filters()).items()
+    }
+    worked = [
+        dict(sums(engine, start, T, Filters(), profile)[2])
+        for sums in (analytics._profile_sums_in_sql, analytics._profile_sums_from_columns)
+    ]
+    assert worked[0] == worked[1] == {("late", "email"): [6, 11], ("late", "letter"): [0, 1]}
