@@ -49,6 +49,12 @@ class View:
             return self.period.a_year_earlier()
         return self.period.previous()
 
+    @property
+    def segment_names(self) -> list[str]:
+        """The chosen segments as the reader's language names them (Encaisse's own
+        "Unassigned" is translated; a file's segment is shown as the file wrote it)."""
+        return [label("segment", s, self.lang) for s in self.filters.segments]
+
     def scope(self) -> list[tuple[str, str]]:
         """What the figures of this view are for: period, comparison, filters, currency."""
         cmp = self.compared
@@ -69,7 +75,7 @@ class View:
             ),
             (
                 self.t("Segments"),
-                ", ".join(label("segment", s, self.lang) for s in self.filters.segments) or every,
+                ", ".join(self.segment_names) or every,
             ),
             (self.t("Regions"), ", ".join(self.filters.regions) or every),
             (self.t("Collectors"), ", ".join(self.filters.collectors) or every),

@@ -20,7 +20,7 @@ from dashboard.presentation.i18n import (
     fmt_number,
     fmt_value,
 )
-from dashboard.presentation.vocabulary import label, relabel
+from dashboard.presentation.vocabulary import relabel
 
 STYLE_MAX_ROWS = 5000  # styling is per cell: past this, show plain numbers
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -266,11 +266,10 @@ def header(view: View, title: str) -> None:
     period, compared = view.scope()[:2]
     f = view.filters
     # the filter values come from files: plain text; the rest is Encaisse's own words
-    segments = [label("segment", s, view.lang) for s in f.segments]
     filters = [
         f"{view.t(name)}{colon}{plain(', '.join(values))}"
         for name, values in (
-            ("Segments", segments),
+            ("Segments", view.segment_names),
             ("Regions", f.regions),
             ("Collectors", f.collectors),
         )

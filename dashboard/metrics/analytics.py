@@ -424,11 +424,11 @@ def _profile_sums_from_columns(
         return None
     lo, hi = columnar.day(start), columnar.day(end)
     names = [None, *PROFILES]  # a profile's code is its place here (0: none)
-    position = {who: i for i, who in enumerate(cols.labels["customer_id"])}
-    of = np.zeros(len(position) + 1, dtype=np.int64)  # per customer, then "no such customer"
-    for who, p in profile.items():
-        if p is not None and who in position:
-            of[position[who]] = names.index(p)
+    customers = cols.labels["customer_id"]
+    of = np.zeros(len(customers) + 1, dtype=np.int64)  # per customer, then "no such customer"
+    at = pd.Index(customers).get_indexer(list(profile))  # (-1: not in the copy, left out)
+    codes = np.array([names.index(p) for p in profile.values()], dtype=np.int64)
+    of[at[at >= 0]] = codes[at >= 0]
     sel = cols.selection(filters.segments, filters.regions, filters.collectors)
 
     def rows(days, customers_of) -> np.ndarray:  # a table's rows dated in the window, chosen
@@ -447,8 +447,9 @@ def _profile_sums_from_columns(
     paid_inv = cols.cp_inv[paid].astype(np.int64)
     collected = per_profile(of[cols.inv_cust[paid_inv]], cols.cp_amount[paid].astype(np.int64))
     # reminders of an invoice: followed by its payment within the days?
-    named = cols.act_inv[acts] != columnar.NO_INVOICE
-    inv = cols.act_inv[acts][named].astype(np.int64)
+    act_inv = cols.act_inv[acts]
+    named = act_inv != columnar.NO_INVOICE
+    inv = act_inv[named].astype(np.int64)
     day = cols.act_day[acts][named].astype(np.int64) - lo
     keys = np.sort((paid_inv << 20) | (cols.cp_day[paid].astype(np.int64) - lo))
     found = np.searchsorted(keys, (inv << 20) | day)

@@ -55,12 +55,17 @@ def test_every_kpi_is_identical_in_both_engines(demo_engine, period):
     assert sql["receivables"] is not None
 
 
+def in_both_engines(monkeypatch, fn, *args) -> tuple:
+    """``fn(*args)`` by the SQL engine, then by the columnar one (which stays chosen)."""
+    monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
+    a = fn(*args)
+    monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+    return a, fn(*args)
+
+
 def test_breakdowns_are_identical_in_both_engines(demo_engine, monkeypatch):
     def both(fn):
-        monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
-        a = fn()
-        monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
-        return a, fn()
+        return in_both_engines(monkeypatch, fn)
 
     f = Filters(("SMB", "Retail"))
     names = ("dso", "dso_countback", "cei", "recovery_rate", "avg_days_late", "csat", "aging")
@@ -91,12 +96,12 @@ def test_payer_histories_from_the_copy_equal_sql(demo_engine, monkeypatch):
     seen: set[str] = set()
     for filters in FILTERS:
         for end in (END, END - dt.timedelta(days=210)):
-            monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
-            expected = worklist.histories(demo_engine, end, filters)
-            monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+            expected, got = in_both_engines(
+                monkeypatch, worklist.histories, demo_engine, end, filters
+            )
             start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
             assert worklist._sums_from_columns(demo_engine, start, end, filters) is not None
-            assert worklist.histories(demo_engine, end, filters) == expected, (filters, end)
+            assert got == expected, (filters, end)
             for h in expected.values():
                 seen |= {k for k in ("paid_late", "disputed", "failed_payments") if getattr(h, k)}
                 seen |= {"broken"} if h.broken_promises else set()
@@ -116,15 +121,14 @@ def test_payer_profiles_from_the_copy_equal_sql(demo_engine, monkeypatch):
     best = set()
     for filters in FILTERS:
         for end in (END, END - dt.timedelta(days=210)):
-            monkeypatch.setenv("ENCAISSE_ENGINE", "sql")
-            expected = analytics.payer_profiles(demo_engine, end, filters)
-            monkeypatch.setenv("ENCAISSE_ENGINE", "columnar")
+            expected, table = in_both_engines(
+                monkeypatch, analytics.payer_profiles, demo_engine, end, filters
+            )
             start = end - dt.timedelta(days=worklist.WINDOW_DAYS - 1)
             histories = worklist.histories(demo_engine, end, filters)
             profile = {who: analytics.profile_of(h) for who, h in histories.items()}
             sums = analytics._profile_sums_from_columns(demo_engine, start, end, filters, profile)
             assert sums is not None
-            table = analytics.payer_profiles(demo_engine, end, filters)
             pd.testing.assert_frame_equal(table, expected, check_exact=True)
             best |= set(expected["best_channel"].dropna())
     assert best  # a channel that brings the cash in was found, and found alike
