@@ -22,14 +22,13 @@ view = state.require("customers")
 st.title(view.t("Customer"))
 everyone = cache.customer_list(view.end, view.key, "")
 ids = list(everyone["customer_id"])
-names = dict(zip(everyone["customer_id"], everyone["name"], strict=True))
 # The URL holds the plain id (?customer=C1002): a bound selectbox would store its label.
 wanted = st.session_state.pop("goto_customer", None) or st.query_params.get("customer")
 customer = st.selectbox(
     view.t("Choose a customer"),
     ids,
     index=ids.index(wanted) if wanted in ids else None,
-    format_func=lambda c: f"{c} — {names.get(c) or ''}",
+    format_func=widgets.customer_choice(everyone),
     key="customer",
     placeholder=view.t("Type a customer id or name"),
 )

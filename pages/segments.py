@@ -162,12 +162,11 @@ if view.can("customers"):  # customer-level data: managers and administrators
     if customers.empty:
         st.caption(view.t("No customer matches."))
     else:
-        names = dict(zip(customers["customer_id"], customers["name"], strict=True))
         choice = st.selectbox(
             view.t("Open a customer"),
             customers["customer_id"],
             index=None,
-            format_func=lambda c: f"{c} — {names.get(c) or ''}",
+            format_func=widgets.customer_choice(customers),
             key="open_customer",
             placeholder=view.t("Type a customer id or name"),
         )

@@ -36,6 +36,14 @@ def plain(text: object) -> str:
     return _AUTOLINK.sub("\\g<0>\u200b", escaped)
 
 
+def customer_choice(frame: pd.DataFrame) -> Callable[[str], str]:
+    """``format_func`` of a picker of the customers of ``frame`` (customer_id, name):
+    "C1 — Alpha", the id alone for a customer whose file gave no name (it showed "C1 — nan")."""
+    pairs = zip(frame["customer_id"], frame["name"], strict=True)
+    names = {c: n for c, n in pairs if isinstance(n, str) and n}  # (no name: None or NaN)
+    return lambda c: f"{c} — {names[c]}" if c in names else str(c)
+
+
 def delta_text(name: str, value, previous, view: View) -> str | None:
     """Change against the previous period, in the KPI's unit (points for percentages).
 
@@ -59,8 +67,8 @@ def is_flat(name: str, value, previous) -> bool:
     """A change too small to show at the card's precision has no colour."""
     if value is None or previous is None:
         return True
-    digits = 2 if CARDS[name].unit == "EUR" else 1
-    return round(abs(value - previous), digits) == 0
+    # the digits the change is written with (delta_text): a change shown is coloured
+    return round(abs(value - previous), CARDS[name].digits) == 0
 
 
 SURVEY_KPIS = ("csat", "nps", "ces")

@@ -233,6 +233,33 @@ def test_a_long_table_shows_its_numbers_rounded_as_written():
     assert shown["penalty_eur"].tolist() == [10862.5714, 0.125]  # the downloads keep all
 
 
+def test_a_change_a_card_shows_is_coloured_at_the_digits_it_is_written_with():
+    """Cost to collect is written with two decimals: "+0.03 pts" is a rise (bad: red), not a
+    flat grey; a change that rounds to "+0.00" stays grey (seen in Chromium: 1.04 → 1.07 %
+    was grey, the flatness read one decimal for every KPI but money)."""
+    from dashboard.app import widgets
+    from dashboard.app.state import View
+
+    view = View("en", Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), Filters())
+    assert widgets.delta_text("cost_to_collect", 1.07, 1.04, view) == "+0.03 pts"
+    assert not widgets.is_flat("cost_to_collect", 1.07, 1.04)
+    assert widgets.is_flat("cost_to_collect", 1.071, 1.069)
+    assert widgets.delta_text("dso", 42.04, 42.0, view) == "+0.0 days"
+    assert widgets.is_flat("dso", 42.04, 42.0) and not widgets.is_flat("dso", 42.1, 42.0)
+
+
+def test_a_customer_without_a_name_is_picked_by_its_id_alone():
+    """A customer a ledger created has no name: the pickers (Customer, Segments) offer "NEW1",
+    not "NEW1 — nan" (seen in Chromium) nor "NEW1 — "."""
+    from dashboard.app import widgets
+
+    frame = pd.DataFrame(
+        {"customer_id": ["C1", "NEW1", "NEW2", "NEW3"], "name": ["Alpha", float("nan"), None, ""]}
+    )
+    choice = widgets.customer_choice(frame)
+    assert [choice(c) for c in frame["customer_id"]] == ["C1 — Alpha", "NEW1", "NEW2", "NEW3"]
+
+
 def test_a_filter_changes_the_figures(app, demo_url):
     before = shown(app)
     app.multiselect(key="segment").set_value(["Retail"]).run()
